@@ -1,0 +1,139 @@
+"""The codec contract: how a notation becomes text for the model and how text becomes files again.
+
+The engine never looks inside a codec's text; a codec never knows there is a model. Everything a
+codec needs to be rebuilt later (its name and options) is stored in every corpus and checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rnnmusic.errors import CodecError, RnnMusicError
+
+
+@dataclass
+class Piece:
+    """One piece of music decoded from text, plus what had to be repaired to make it valid.
+
+    Codecs subclass this to carry their own musical object (a MIDI file, a tune, a tab)."""
+
+    text: str
+    repairs: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.repairs
+
+
+@dataclass(frozen=True)
+class Option:
+    """A codec setting that changes the text it produces; exposed as `--NAME` on the CLI."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+class Codec:
+    """Base class for codecs. Subclasses set the class attributes and implement the three methods.
+
+    Instances are small picklable objects (corpus building sends them to worker processes)."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    extensions: ClassVar[tuple[str, ...]] = ()  # files encode_file reads
+    writes: ClassVar[tuple[str, ...]] = ()  # files write() produces, by extension
+    separator: ClassVar[str] = "\n\n"  # between pieces in a corpus; never inside a piece
+    default_corpus: ClassVar[str | None] = None  # name of a built-in source (rnnmusic.sources)
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, **options: Any):
+        known = {o.name: o for o in self.OPTIONS}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            valid = ", ".join(sorted(known)) or "none"
+            raise RnnMusicError(
+                f"codec {self.name!r} has no option {unknown[0]!r} (its options: {valid})"
+            )
+        for opt in self.OPTIONS:
+            value = options.get(opt.name, opt.default)
+            if value is not None and not isinstance(value, opt.type):
+                try:
+                    value = opt.type(value)
+                except (TypeError, ValueError):
+                    raise RnnMusicError(
+                        f"codec option {opt.flag} expects {opt.type.__name__}, got {value!r}"
+                    ) from None
+            if opt.choices is not None and value not in opt.choices:
+                choices = ", ".join(map(str, opt.choices))
+                raise RnnMusicError(
+                    f"codec option {opt.flag} must be one of {choices}, got {value!r}"
+                )
+            setattr(self, opt.name, value)
+        self.validate_options()
+
+    def validate_options(self) -> None:
+        """Hook for checks across options; raise RnnMusicError with a sentence."""
+
+    def options(self) -> dict[str, Any]:
+        return {opt.name: getattr(self, opt.name) for opt in self.OPTIONS}
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{type(self).__name__}({opts})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.options() == other.options()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(self.options().items()))))
+
+    # -- the contract -------------------------------------------------------------------------
+
+    def encode_file(self, path: str | Path) -> list[str]:
+        """Text of each piece in the file. Raises CodecError (file + reason) on unreadable input."""
+        raise NotImplementedError
+
+    def decode(self, text: str) -> Piece:
+        """Total: any string gives a Piece; what was fixed is listed in `Piece.repairs`."""
+        raise NotImplementedError
+
+    def write(self, piece: Piece, path: str | Path) -> None:
+        """Write the piece in the format named by the path's extension (one of `writes`)."""
+        raise NotImplementedError
+
+    # -- helpers shared by codecs --------------------------------------------------------------
+
+    def check_extension(self, path: str | Path, allowed: Iterable[str] | None = None) -> str:
+        """The lower-case extension of `path`, or a CodecError naming the ones this codec handles."""
+        allowed = tuple(allowed if allowed is not None else self.extensions)
+        ext = Path(path).suffix.lower()
+        if ext not in allowed:
+            raise CodecError(
+                path,
+                f"the {self.name} codec does not handle {ext or 'files without an extension'} "
+                f"(it handles {', '.join(allowed)})",
+            )
+        return ext
+
+    def check_output(self, path: str | Path) -> str:
+        ext = Path(path).suffix.lower()
+        if ext not in self.writes:
+            raise RnnMusicError(
+                f"the {self.name} codec cannot write {ext or 'files without an extension'} "
+                f"files; choose an output ending in {', '.join(self.writes)}"
+            )
+        return ext
+
+    def split_pieces(self, text: str) -> list[str]:
+        """Split a stream of generated or stored text into pieces at the separator."""
+        return [p for p in text.split(self.separator) if p.strip()]

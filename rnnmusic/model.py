@@ -1,0 +1,147 @@
+"""The char-rnn model: embedding → multi-layer LSTM (or GRU / vanilla RNN) → linear.
+
+`nn.LSTM` runs the whole sequence in one fused call (cuDNN on a GPU, oneDNN/MKL kernels on a CPU).
+Sampling goes one character at a time, where a fused call per character costs more in overhead
+than in arithmetic; `Stepper` does the cell arithmetic on prepared weights instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CELLS = ("lstm", "gru", "rnn")
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int
+    hidden_size: int = 128
+    num_layers: int = 2
+    dropout: float = 0.0
+    cell: str = "lstm"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Model size plus the training settings that suit it."""
+
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    batch_size: int
+    seq_len: int
+    learning_rate: float
+    max_steps: int
+    eval_every: int
+    about: str
+
+
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset(128, 2, 0.0, 32, 64, 3e-3, 1500, 250, "2×128, a few minutes on 2 CPU cores"),
+    "small": Preset(256, 2, 0.1, 50, 100, 2e-3, 6000, 500, "2×256, about half an hour on a CPU"),
+    "medium": Preset(512, 2, 0.25, 50, 100, 2e-3, 20000, 1000, "2×512 (char-rnn's default size)"),
+    "large": Preset(512, 3, 0.5, 100, 100, 2e-3, 50000, 1000, "3×512 (char-rnn's large model)"),
+}
+
+
+class CharRNN(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        if config.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}")
+        self.config = config
+        rnn_class = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[config.cell]
+        self.embed = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.rnn = rnn_class(
+            config.hidden_size,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        if config.cell == "lstm":  # forget-gate bias 1: remember by default (Jozefowicz et al.)
+            with torch.no_grad():
+                h = config.hidden_size
+                for layer in range(config.num_layers):
+                    getattr(self.rnn, f"bias_ih_l{layer}")[h : 2 * h].fill_(1.0)
+                    getattr(self.rnn, f"bias_hh_l{layer}")[h : 2 * h].fill_(0.0)
+
+    def initial_state(self, batch: int, device: torch.device | str = "cpu") -> tuple:
+        shape = (self.config.num_layers, batch, self.config.hidden_size)
+        zeros = torch.zeros(shape, device=device)
+        return (zeros, zeros.clone()) if self.config.cell == "lstm" else (zeros,)
+
+    def forward(self, idx: torch.Tensor, state: tuple | None = None) -> tuple[torch.Tensor, tuple]:
+        """Logits (B, T, V) for token ids (B, T), and the state after the last step."""
+        x = self.embed(idx)
+        rnn_state = None if state is None else (state if self.config.cell == "lstm" else state[0])
+        out, new_state = self.rnn(x, rnn_state)
+        logits = self.head(self.drop(out))
+        return logits, (new_state if isinstance(new_state, tuple) else (new_state,))
+
+    def loss(self, idx: torch.Tensor, targets: torch.Tensor, state: tuple | None = None):
+        logits, state = self(idx, state)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
+        return loss, state
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+class Stepper:
+    """One-character-at-a-time inference with O(1) work per character.
+
+    For LSTMs the embedding is folded into layer 0's input weights (a table lookup replaces a
+    matmul) and each upper layer does a single matmul on [input, hidden]; this reaches the
+    weight-bandwidth limit at batch 1, where calling nn.LSTM per character is ~4× slower."""
+
+    def __init__(self, model: CharRNN):
+        self.model = model
+        self.fast = model.config.cell == "lstm"
+        if not self.fast:
+            return
+        rnn = model.rnn
+        with torch.no_grad():
+            w0, b0 = rnn.weight_ih_l0, rnn.bias_ih_l0 + rnn.bias_hh_l0
+            self.table = (model.embed.weight @ w0.t() + b0).contiguous()  # (V, 4H)
+            self.w_hh0 = rnn.weight_hh_l0.t().contiguous()
+            self.upper = []
+            for layer in range(1, model.config.num_layers):
+                w = torch.cat(
+                    [getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")], 1
+                )
+                b = getattr(rnn, f"bias_ih_l{layer}") + getattr(rnn, f"bias_hh_l{layer}")
+                self.upper.append((w.t().contiguous(), b.contiguous()))
+            self.head_w = model.head.weight.t().contiguous()
+            self.head_b = model.head.bias.contiguous()
+
+    @staticmethod
+    def _cell(gates: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        i, f, g, o = gates.chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+
+    def __call__(self, idx: torch.Tensor, state: tuple) -> tuple[torch.Tensor, tuple]:
+        """Logits (B, V) after feeding token ids (B,) to the given state."""
+        if not self.fast:
+            logits, state = self.model(idx[:, None], state)
+            return logits[:, 0], state
+        h_all, c_all = state
+        h, c = self._cell(torch.addmm(self.table[idx], h_all[0], self.w_hh0), c_all[0])
+        hs, cs = [h], [c]
+        for layer, (w, b) in enumerate(self.upper, start=1):
+            gates = torch.addmm(b, torch.cat([h, h_all[layer]], 1), w)
+            h, c = self._cell(gates, c_all[layer])
+            hs.append(h)
+            cs.append(c)
+        logits = torch.addmm(self.head_b, h, self.head_w)
+        return logits, (torch.stack(hs), torch.stack(cs))

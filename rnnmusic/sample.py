@@ -1,0 +1,156 @@
+"""Sampling: many pieces in one batch, one cheap step per character, stop at the piece separator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnnmusic.checkpoint import Checkpoint, load_checkpoint
+from rnnmusic.errors import RnnMusicError
+from rnnmusic.model import CharRNN, Stepper
+
+STOP_CHECK_EVERY = 16  # steps between checks for finished samples (a check costs a sync)
+
+
+@dataclass
+class SampleConfig:
+    num: int = 1
+    length: int = 2000
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    argmax: bool = False
+    prime: str | None = None
+    seed: int | None = None
+    stop_at_separator: bool = True
+
+    def check(self) -> None:
+        if self.num < 1:
+            raise RnnMusicError("--num must be at least 1")
+        if self.length < 1:
+            raise RnnMusicError("--length must be at least 1")
+        if not self.argmax and not self.temperature > 0:
+            raise RnnMusicError("--temperature must be above 0 (use --argmax for greedy sampling)")
+        if self.top_k is not None and self.top_k < 1:
+            raise RnnMusicError("--top-k must be at least 1")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise RnnMusicError("--top-p must lie in (0, 1]")
+
+
+def encode_prime(prime: str, vocab: list[str]) -> list[int]:
+    index = {ch: i for i, ch in enumerate(vocab)}
+    unknown = sorted({ch for ch in prime if ch not in index})
+    if unknown:
+        shown = ", ".join(repr(ch) for ch in unknown[:10])
+        raise RnnMusicError(
+            f"the prime contains {len(unknown)} character(s) the model never saw in training "
+            f"({shown}); use only characters of its {len(vocab)}-character vocabulary"
+        )
+    if not prime:
+        raise RnnMusicError("the prime is empty; leave it out to start a fresh piece")
+    return [index[ch] for ch in prime]
+
+
+def pick_next(
+    logits: torch.Tensor, config: SampleConfig, generator: torch.Generator
+) -> torch.Tensor:
+    """Token ids (B,) drawn from logits (B, V) with temperature, top-k and top-p (nucleus)."""
+    if config.argmax:
+        return logits.argmax(dim=-1)
+    logits = logits.float() / config.temperature
+    if config.top_k is not None and config.top_k < logits.size(-1):
+        kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if config.top_p is not None and config.top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        drop = probs.cumsum(dim=-1) - probs > config.top_p  # keeps at least the top token
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    probs = torch.softmax(logits, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+
+@torch.inference_mode()
+def sample_texts(
+    model: CharRNN,
+    vocab: list[str],
+    separator: str,
+    config: SampleConfig,
+    device: torch.device | str = "cpu",
+) -> list[str]:
+    """Texts of `config.num` samples; each starts with the prime (if one was given)."""
+    config.check()
+    device = torch.device(device)
+    model.eval()
+    user_prime = config.prime is not None
+    prime_ids = encode_prime(config.prime if user_prime else separator, vocab)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(config.seed if config.seed is not None else torch.seed() % 2**63)
+
+    batch = config.num
+    state = model.initial_state(batch, device)
+    prime = torch.tensor(prime_ids, device=device).expand(batch, -1)
+    if prime.size(1) > 1:
+        _, state = model(prime[:, :-1], state)
+    last = prime[:, -1]
+    stepper = Stepper(model)
+    out = torch.empty(batch, config.length, dtype=torch.long, device=device)
+    table = list(vocab)
+    finished = [False] * batch
+    steps = config.length
+    for t in range(config.length):
+        logits, state = stepper(last, state)
+        last = pick_next(logits, config, generator)
+        out[:, t] = last
+        if config.stop_at_separator and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
+            window = out[:, max(0, t + 1 - STOP_CHECK_EVERY - len(separator)) : t + 1].tolist()
+            for row, ids in enumerate(window):
+                if not finished[row] and separator in "".join(table[i] for i in ids):
+                    finished[row] = True
+            if all(finished):
+                steps = t + 1
+                break
+
+    texts = []
+    prefix = config.prime if user_prime else ""
+    for row in out[:, :steps].tolist():
+        body = "".join(table[i] for i in row)
+        if config.stop_at_separator and separator in body:
+            body = body[: body.index(separator)]
+        texts.append(prefix + body)
+    return texts
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """cuda, then mps, then cpu; an explicit name that is not available is a clear error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise RnnMusicError(
+            f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RnnMusicError("--device cuda was asked for, but this PyTorch sees no CUDA GPU")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise RnnMusicError("--device mps was asked for, but MPS is not available here")
+    return device
+
+
+def generate(
+    checkpoint: Checkpoint | str | Path, config: SampleConfig, device: str = "auto"
+) -> list[str]:
+    """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`."""
+    ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
+    dev = pick_device(device)
+    model = ckpt.model(dev)
+    separator = ckpt.meta.get("separator") or ckpt.codec().separator
+    return sample_texts(model, ckpt.vocab, separator, config, dev)

@@ -1,0 +1,50 @@
+"""Shared fixtures: a private cache folder per test session and helpers to run the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Built-in corpora are cached per test session unless CI points RNNMUSIC_CACHE elsewhere."""
+    if "RNNMUSIC_CACHE" not in os.environ:
+        os.environ["RNNMUSIC_CACHE"] = str(tmp_path_factory.mktemp("rnnmusic-cache"))
+    yield
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """The installed command, as a user runs it (exit code, stdout and stderr are all real)."""
+    return subprocess.run(
+        [sys.executable, "-m", "rnnmusic", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit code 2, one sentence on stderr naming the problem, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    err = result.stderr.strip()
+    assert "Traceback" not in result.stderr, result.stderr
+    assert err.startswith("rnnmusic: error: "), err
+    assert len(err.splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

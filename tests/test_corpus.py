@@ -1,0 +1,104 @@
+"""Corpus building: deterministic split, never-empty validation, skipped files reported."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnmusic.codecs import get_codec
+from rnnmusic.corpus import Corpus, build_corpus
+from rnnmusic.errors import CorpusError
+
+
+def _write_paragraph_files(folder, files=6, paragraphs=30):
+    folder.mkdir()
+    for f in range(files):
+        text = "\n\n".join(
+            f"file {f} paragraph {p}: " + "la " * (p % 7 + 1) for p in range(paragraphs)
+        )
+        (folder / f"f{f}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_tokens_decode_back_to_the_pieces_and_the_split_is_by_piece(tmp_path):
+    src = _write_paragraph_files(tmp_path / "src")
+    corpus = build_corpus(src, get_codec("text"), tmp_path / "c", jobs=1, progress=False)
+    codec = get_codec("text")
+    train, valid = corpus.text("train"), corpus.text("valid")
+    assert train.startswith("\n\n") and train.endswith("\n\n")
+    train_pieces, valid_pieces = codec.split_pieces(train), codec.split_pieces(valid)
+    expected = {p for f in sorted(src.iterdir()) for p in codec.encode_file(f)}
+    assert set(train_pieces) | set(valid_pieces) == expected
+    assert not set(train_pieces) & set(valid_pieces)
+    assert 0 < len(valid_pieces) < 0.15 * len(expected)
+    assert corpus.tokens("train").dtype == np.uint8
+
+
+def test_jobs_do_not_change_the_token_files(tmp_path):
+    src = _write_paragraph_files(tmp_path / "src", files=12)
+    one = build_corpus(src, get_codec("text"), tmp_path / "one", jobs=1, progress=False)
+    two = build_corpus(src, get_codec("text"), tmp_path / "two", jobs=2, progress=False)
+    for split in ("train", "valid"):
+        assert (one.path / f"{split}.bin").read_bytes() == (two.path / f"{split}.bin").read_bytes()
+    assert one.vocab == two.vocab
+
+
+def test_validation_is_never_empty(tmp_path):
+    single = tmp_path / "one.txt"
+    single.write_text("a single paragraph of text that is long enough to split", encoding="utf-8")
+    corpus = build_corpus(single, get_codec("text"), tmp_path / "c", progress=False)
+    assert corpus.meta["valid_tokens"] > 2 and corpus.meta["train_tokens"] > 2
+    two = tmp_path / "two.txt"
+    two.write_text("first piece\n\nsecond piece", encoding="utf-8")
+    corpus = build_corpus(two, get_codec("text"), tmp_path / "c2", progress=False)
+    assert corpus.meta["report"]["valid_pieces"] == 1 and corpus.meta["report"]["train_pieces"] == 1
+
+
+def test_unreadable_files_are_skipped_and_reported(tmp_path):
+    src = _write_paragraph_files(tmp_path / "src", files=2)
+    (src / "junk.txt").write_bytes(bytes(range(256)) * 10)
+    (src / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    (src / "empty.txt").write_bytes(b"")
+    corpus = build_corpus(src, get_codec("text"), tmp_path / "c", jobs=2, progress=False)
+    skipped = corpus.meta["report"]["skipped"]
+    assert set(map(lambda p: p.rsplit("/", 1)[-1], skipped)) == {
+        "junk.txt",
+        "latin1.txt",
+        "empty.txt",
+    }
+    assert "binary" in skipped[str(src / "junk.txt")]
+    assert "UTF-8" in skipped[str(src / "latin1.txt")]
+    assert corpus.meta["report"]["files_read"] == 2
+
+
+def test_empty_folder_and_all_bad_files_are_clear_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="holds no"):
+        build_corpus(tmp_path / "empty", get_codec("text"), tmp_path / "c", progress=False)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.txt").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(CorpusError, match="all 1 files were skipped"):
+        build_corpus(bad, get_codec("text"), tmp_path / "c", progress=False)
+    assert not (tmp_path / "c" / "corpus.json").exists()
+
+
+def test_large_vocabularies_use_sixteen_bit_tokens(tmp_path):
+    text = "\n\n".join(
+        "".join(chr(0x4E00 + (i * 7 + j) % 600) for j in range(40)) for i in range(50)
+    )
+    (tmp_path / "cjk.txt").write_text(text, encoding="utf-8")
+    corpus = build_corpus(tmp_path / "cjk.txt", get_codec("text"), tmp_path / "c", progress=False)
+    assert corpus.tokens("train").dtype == np.uint16
+    assert len(corpus.vocab) > 256
+    pieces = set(get_codec("text").split_pieces(corpus.text("train") + corpus.text("valid")))
+    assert pieces == set(text.split("\n\n"))
+
+
+def test_damaged_token_files_are_detected(tmp_path):
+    src = _write_paragraph_files(tmp_path / "src", files=1)
+    corpus = build_corpus(src, get_codec("text"), tmp_path / "c", progress=False)
+    with open(corpus.path / "train.bin", "ab") as f:
+        f.write(b"\x00\x00")
+    with pytest.raises(CorpusError, match="damaged"):
+        Corpus.load(tmp_path / "c").tokens("train")
