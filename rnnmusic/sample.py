@@ -96,7 +96,7 @@ def sample_texts(
     if prime.size(1) > 1:
         _, state = model(prime[:, :-1], state)
     last = prime[:, -1]
-    stepper = Stepper(model)
+    stepper = Stepper(model, batch)
     out = torch.empty(batch, config.length, dtype=torch.long, device=device)
     table = list(vocab)
     finished = [False] * batch
