@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
+from rnnmusic.constraints import Constraint
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CharRNN, Stepper
 
@@ -25,6 +26,7 @@ class SampleConfig:
     prime: str | None = None
     seed: int | None = None
     stop_at_separator: bool = True
+    strict: bool = False  # mask characters the codec's grammar forbids
 
     def check(self) -> None:
         if self.num < 1:
@@ -80,8 +82,10 @@ def sample_texts(
     separator: str,
     config: SampleConfig,
     device: torch.device | str = "cpu",
+    constraint: Constraint | None = None,
 ) -> list[str]:
-    """Texts of `config.num` samples; each starts with the prime (if one was given)."""
+    """Texts of `config.num` samples; each starts with the prime (if one was given). With a
+    constraint, only characters its grammar allows are drawn."""
     config.check()
     device = torch.device(device)
     model.eval()
@@ -96,6 +100,10 @@ def sample_texts(
     if prime.size(1) > 1:
         _, state = model(prime[:, :-1], state)
     last = prime[:, -1]
+    if constraint is not None:
+        constraint.reset(batch, device)
+        if user_prime:
+            constraint.feed(config.prime, vocab)
     stepper = Stepper(model, batch)
     out = torch.empty(batch, config.length, dtype=torch.long, device=device)
     table = list(vocab)
@@ -103,13 +111,20 @@ def sample_texts(
     steps = config.length
     for t in range(config.length):
         logits, state = stepper(last, state)
+        if constraint is not None:
+            logits = logits.masked_fill(~constraint.allowed(config.length - t), float("-inf"))
         last = pick_next(logits, config, generator)
         out[:, t] = last
+        if constraint is not None:
+            constraint.advance(last)
         if config.stop_at_separator and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
-            window = out[:, max(0, t + 1 - STOP_CHECK_EVERY - len(separator)) : t + 1].tolist()
-            for row, ids in enumerate(window):
-                if not finished[row] and separator in "".join(table[i] for i in ids):
-                    finished[row] = True
+            if constraint is not None:
+                finished = constraint.done().tolist()
+            else:
+                window = out[:, max(0, t + 1 - STOP_CHECK_EVERY - len(separator)) : t + 1]
+                for row, ids in enumerate(window.tolist()):
+                    if not finished[row] and separator in "".join(table[i] for i in ids):
+                        finished[row] = True
             if all(finished):
                 steps = t + 1
                 break
@@ -152,5 +167,7 @@ def generate(
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     dev = pick_device(device)
     model = ckpt.model(dev)
-    separator = ckpt.meta.get("separator") or ckpt.codec().separator
-    return sample_texts(model, ckpt.vocab, separator, config, dev)
+    codec = ckpt.codec()
+    separator = ckpt.meta.get("separator") or codec.separator
+    constraint = codec.constraint(ckpt.vocab) if config.strict else None
+    return sample_texts(model, ckpt.vocab, separator, config, dev, constraint)

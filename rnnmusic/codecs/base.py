@@ -111,6 +111,23 @@ class Codec:
         """Write the piece in the format named by the path's extension (one of `writes`)."""
         raise NotImplementedError
 
+    # -- grammar-constrained sampling (optional) ------------------------------------------------
+
+    def grammar(self):
+        """A `rnnmusic.constraints.CharGrammar` for one piece followed by the separator, or None
+        when every string is already valid. Used by `generate --strict`."""
+        return None
+
+    def constraint(self, vocab: list[str]):
+        """The sampling constraint over a model's vocabulary; override for grammars that need
+        more than a finite state machine (see rnnmusic.constraints.Constraint)."""
+        grammar = self.grammar()
+        if grammar is None:
+            return None
+        from rnnmusic.constraints import TableConstraint
+
+        return TableConstraint(grammar, vocab)
+
     # -- helpers shared by codecs --------------------------------------------------------------
 
     def check_extension(self, path: str | Path, allowed: Iterable[str] | None = None) -> str:

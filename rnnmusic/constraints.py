@@ -1,0 +1,145 @@
+"""Grammar-constrained sampling: mask the characters a codec's grammar forbids, so every sample
+decodes with zero repairs.
+
+A codec describes its text as a `CharGrammar`: a start state, a step function (state, char) →
+next state or None, and the state reached once a piece and its separator are complete. Reachable
+states are enumerated once over the model's vocabulary and compiled into two tables, so sampling
+pays two gathers and a compare per step for the whole batch — no Python per sample.
+
+Near the length limit the mask also forbids any character after which the piece could no longer
+finish in the characters left (shortest distance to the end, by breadth-first search), so a
+sample is never cut off mid-piece.
+
+Codecs whose grammar needs unbounded memory (e.g. which notes are sounding) implement
+`Constraint` directly with tensors.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+from typing import Protocol
+
+import torch
+
+from rnnmusic.errors import RnnMusicError
+
+MAX_STATES = 200_000
+UNREACHABLE = 1 << 30
+
+
+class CharGrammar(Protocol):
+    start: Hashable
+
+    def step(self, state: Hashable, char: str) -> Hashable | None:
+        """The state after `char`, or None where the grammar forbids it."""
+
+    def is_done(self, state: Hashable) -> bool:
+        """True once a whole piece and its separator have been written."""
+
+
+class Constraint:
+    """A batch of grammar states, advanced one character at a time."""
+
+    def reset(self, batch: int, device: torch.device) -> None:
+        raise NotImplementedError
+
+    def allowed(self, steps_left: int) -> torch.Tensor:
+        """(B, V) bool: characters that keep each sample valid and able to finish in time."""
+        raise NotImplementedError
+
+    def advance(self, ids: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def done(self) -> torch.Tensor:
+        """(B,) bool: samples that have finished their piece."""
+        raise NotImplementedError
+
+    def feed(self, text: str, vocab: list[str]) -> None:
+        """Advance every sample through a prime; a prime the grammar rejects is a clear error."""
+        index = {ch: i for i, ch in enumerate(vocab)}
+        for position, ch in enumerate(text):
+            allowed = self.allowed(UNREACHABLE)
+            if not bool(allowed[:, index[ch]].all()):
+                raise RnnMusicError(
+                    f"with --strict the prime must follow the codec's grammar, and its character "
+                    f"{position + 1} ({ch!r}) does not; fix the prime or sample without --strict"
+                )
+            self.advance(torch.full((allowed.size(0),), index[ch], device=allowed.device))
+
+
+class TableConstraint(Constraint):
+    """A CharGrammar compiled over a vocabulary into transition and distance tables."""
+
+    def __init__(self, grammar: CharGrammar, vocab: list[str]):
+        states: dict[Hashable, int] = {grammar.start: 0}
+        order: list[Hashable] = [grammar.start]
+        edges: list[list[int]] = []
+        queue = deque([grammar.start])
+        while queue:
+            state = queue.popleft()
+            row = []
+            for ch in vocab:
+                nxt = None if grammar.is_done(state) else grammar.step(state, ch)
+                if nxt is None:
+                    row.append(-1)
+                    continue
+                if nxt not in states:
+                    if len(states) >= MAX_STATES:
+                        raise RuntimeError(f"grammar has more than {MAX_STATES} reachable states")
+                    states[nxt] = len(order)
+                    order.append(nxt)
+                    queue.append(nxt)
+                row.append(states[nxt])
+            edges.append(row)
+        count = len(order)
+        sink = count  # index for "forbidden": never done, never reachable
+        table = torch.tensor(edges, dtype=torch.long)
+        self.next_state = torch.where(table < 0, torch.full_like(table, sink), table)
+        self.next_state = torch.cat([self.next_state, torch.full((1, len(vocab)), sink)])
+        self.is_done = torch.tensor([grammar.is_done(s) for s in order] + [False])
+        self.distance = self._distances(edges, self.is_done[:-1].tolist(), count)
+        self.num_states = count
+
+    @staticmethod
+    def _distances(edges: list[list[int]], done: list[bool], count: int) -> torch.Tensor:
+        """Fewest characters from each state to a done state (breadth-first, edges reversed)."""
+        reverse: list[list[int]] = [[] for _ in range(count)]
+        for source, row in enumerate(edges):
+            for target in set(row):
+                if target >= 0:
+                    reverse[target].append(source)
+        distance = [UNREACHABLE] * count
+        queue = deque(i for i in range(count) if done[i])
+        for i in queue:
+            distance[i] = 0
+        while queue:
+            state = queue.popleft()
+            for source in reverse[state]:
+                if distance[source] == UNREACHABLE:
+                    distance[source] = distance[state] + 1
+                    queue.append(source)
+        return torch.tensor(distance + [UNREACHABLE], dtype=torch.long)
+
+    def reset(self, batch: int, device: torch.device) -> None:
+        self.next_state = self.next_state.to(device)
+        self.distance = self.distance.to(device)
+        self.is_done = self.is_done.to(device)
+        self.state = torch.zeros(batch, dtype=torch.long, device=device)
+
+    def allowed(self, steps_left: int) -> torch.Tensor:
+        candidates = self.next_state[self.state]  # (B, V)
+        ok = self.distance[candidates] <= steps_left - 1
+        finished = self.is_done[self.state]
+        return ok | finished[:, None]  # finished samples are cut later; let them run freely
+
+    def advance(self, ids: torch.Tensor) -> None:
+        finished = self.is_done[self.state]
+        moved = self.next_state[self.state, ids]
+        self.state = torch.where(finished, self.state, moved)
+
+    def done(self) -> torch.Tensor:
+        return self.is_done[self.state]
+
+    def shortest_piece(self) -> int:
+        return int(self.distance[0])
