@@ -4,6 +4,7 @@ group `rnnmusic.codecs` (name = "package.module:CodecClass")."""
 from __future__ import annotations
 
 import importlib
+import warnings
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,14 +25,15 @@ BUILTIN: dict[str, str] = {
 
 
 def _load(target: str) -> type[Codec] | None:
+    """The codec class, or None for a built-in codec that is not (completely) there yet."""
     module_name, _, attr = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name == module_name:  # a built-in codec not written yet
+        if exc.name == module_name:
             return None
         raise
-    return getattr(module, attr)
+    return getattr(module, attr, None)
 
 
 @cache
@@ -42,8 +44,14 @@ def _registry() -> dict[str, type[Codec]]:
         if cls is not None:
             found[name] = cls
     for ep in entry_points(group="rnnmusic.codecs"):
-        if ep.name not in found:
+        if ep.name in found:
+            continue
+        try:
             found[ep.name] = ep.load()
+        except Exception as exc:  # a broken plug-in must not take the built-in codecs down
+            warnings.warn(
+                f"codec plug-in {ep.name!r} ({ep.value}) failed to load: {exc}", stacklevel=2
+            )
     return found
 
 
