@@ -142,6 +142,56 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--length", type=int, default=None, help="most characters per sample")
     gen.add_argument("--codec", default=None, help="refuse a checkpoint of another codec")
     gen.add_argument("--device", default="auto")
+    gen.add_argument("--wav", action="store_true", help="also render each sample to OUT.wav")
+    gen.add_argument("--plot", action="store_true", help="also draw each sample's piano roll")
+    gen.add_argument("--soundfont", default=None, help="SoundFont for --wav (default: GM)")
+    gen.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mask characters the codec's grammar forbids, so every sample decodes cleanly "
+        "(default on; --no-strict samples freely)",
+    )
+
+    ev = sub.add_parser("eval", help="validation bits/char vs. n-gram baseline, sample quality")
+    ev.add_argument("run", metavar="RUN_DIR")
+    ev.add_argument("--num", type=int, default=100)
+    ev.add_argument("--temperature", type=float, default=1.0)
+    ev.add_argument("--seed", type=int, default=1)
+    ev.add_argument("--length", type=int, default=None)
+    ev.add_argument("--strict", action=argparse.BooleanOptionalAction, default=True)
+    ev.add_argument("--device", default="auto")
+
+    base = sub.add_parser("baseline", help="character n-gram (Kneser-Ney) bits/char on a corpus")
+    base.add_argument("corpus", metavar="CORPUS_DIR|RUN_DIR")
+    base.add_argument("--max-order", type=int, default=12)
+
+    render = sub.add_parser("render", help="synthesise a music file to WAV with FluidSynth")
+    render.add_argument("input", help=".mid as it is; .abc, tabs, … through their codec")
+    render.add_argument("-o", "--out", required=True, help="WAV file (OUT-N.wav for N pieces)")
+    render.add_argument("--soundfont", default=None, help="a .sf2 file (default: General MIDI)")
+    render.add_argument("--codec", default=None, choices=codecs, help="default: by extension")
+    _codec_option_args(render)
+
+    plot = sub.add_parser("plot", help="learning curve of a run, or piano roll of a music file")
+    plot.add_argument("target", metavar="RUN_DIR|FILE")
+    plot.add_argument("-o", "--out", default=None, help="PNG (default RUN_DIR/loss.png, FILE.png)")
+    plot.add_argument("--codec", default=None, choices=codecs, help="for a FILE: by extension")
+    _codec_option_args(plot)
+
+    inspect = sub.add_parser("inspect", help="HTML page: predictions and cell activations")
+    inspect.add_argument("checkpoint", metavar="RUN_DIR|CHECKPOINT")
+    inspect.add_argument(
+        "--input", required=True, help="music file or text in the model's notation"
+    )
+    inspect.add_argument("-o", "--out", required=True, help="HTML page to write")
+    inspect.add_argument(
+        "--cell",
+        type=int,
+        default=None,
+        help="colour by this cell (default: the one that tracks position best)",
+    )
+    inspect.add_argument("--max-chars", type=int, default=3000, help="characters of input shown")
     return parser
 
 
@@ -194,11 +244,14 @@ def cmd_encode(args) -> int:
     return 0
 
 
-def _write_pieces(codec, texts: list[str], out: str, label: str = "piece") -> None:
+def _write_pieces(
+    codec, texts: list[str], out: str, label: str = "piece"
+) -> list[tuple[Path, Any]]:
     """Decode each text and write OUT (one) or OUT-1 … OUT-N (several); report repairs."""
     codec.check_output(out)
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
     for number, text in enumerate(texts, start=1):
         target = out_path
         if len(texts) > 1:
@@ -210,6 +263,8 @@ def _write_pieces(codec, texts: list[str], out: str, label: str = "piece") -> No
             shown = "; ".join(piece.repairs[:3]) + (" …" if len(piece.repairs) > 3 else "")
             note = f" ({len(piece.repairs)} repairs: {shown})"
         print(f"wrote {target}{note}")
+        written.append((target, piece))
+    return written
 
 
 def cmd_decode(args) -> int:
@@ -289,6 +344,12 @@ def cmd_generate(args) -> int:
             f"generate without --codec or use a {args.codec} checkpoint"
         )
     codec = ckpt.codec()
+    if args.wav or args.plot:
+        from rnnmusic.sample_media import check_media_possible
+
+        if args.out is None:
+            raise RnnMusicError("--wav and --plot write next to the sample files; give -o OUT")
+        check_media_possible(codec, args.wav, args.plot, args.soundfont)
     prime = args.prime
     if args.prime_file is not None:
         if prime is not None:
@@ -304,12 +365,79 @@ def cmd_generate(args) -> int:
         argmax=args.argmax,
         prime=prime,
         seed=args.seed,
+        strict=args.strict,
     )
     texts = generate(ckpt, config, device=args.device)
     if args.out is None:
         sys.stdout.write(codec.separator.join(texts) + "\n")
         return 0
-    _write_pieces(codec, texts, args.out)
+    written = _write_pieces(codec, texts, args.out)
+    if args.wav or args.plot:
+        from rnnmusic.sample_media import write_media
+
+        write_media(codec, written, args.wav, args.plot, args.soundfont)
+    return 0
+
+
+def _midi_codec(args, path: str):
+    """None for a MIDI file taken as it is; else the codec that turns the input into MIDI."""
+    from rnnmusic.midi_input import MIDI_EXTENSIONS
+
+    if args.codec is None and Path(path).suffix.lower() in MIDI_EXTENSIONS:
+        return None
+    return _codec_for_input(args, path, "x.mid")
+
+
+def cmd_render(args) -> int:
+    from rnnmusic.midi_input import midi_parts, numbered_path
+    from rnnmusic.render import check_wav_output, find_soundfont, fluidsynth_program, render_midi
+
+    check_wav_output(args.out)
+    fluidsynth_program()
+    find_soundfont(args.soundfont)
+    with midi_parts(args.input, _midi_codec(args, args.input)) as parts:
+        for part in parts:
+            target = numbered_path(args.out, part.number, part.total)
+            done = render_midi(part.midi, target, args.soundfont)
+            print(f"wrote {target} ({done.seconds:.1f} s)")
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from rnnmusic.midi_input import midi_parts, numbered_path
+    from rnnmusic.plots import loss_curve, piano_roll
+
+    target = Path(args.target)
+    if target.is_dir():
+        out = Path(args.out) if args.out else target / "loss.png"
+        loss_curve(target, out)
+        print(f"wrote {out}")
+        return 0
+    if not target.exists():
+        raise RnnMusicError(f"{target} does not exist; give a run folder or a music file")
+    out = Path(args.out) if args.out else target.with_suffix(".png")
+    with midi_parts(target, _midi_codec(args, args.target)) as parts:
+        for part in parts:
+            png = numbered_path(out, part.number, part.total)
+            label = target.name if part.total == 1 else f"{target.name}, piece {part.number}"
+            piano_roll(part.midi, png, title=label)
+            print(f"wrote {png}")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from rnnmusic.inspect import inspect_run
+
+    result = inspect_run(
+        args.checkpoint, args.input, args.out, cell=args.cell, max_chars=args.max_chars
+    )
+    shown = f"{result.characters:,} characters"
+    if result.truncated_from:
+        shown += f" (of {result.truncated_from:,}; --max-chars shows more)"
+    print(
+        f"wrote {result.page}: {shown} coloured by cell {result.cell}, "
+        f"{len(result.listed)} cells that track position, {result.samples} training samples"
+    )
     return 0
 
 
@@ -323,7 +451,48 @@ def _prime_from_file(codec, path: str) -> str:
         raise RnnMusicError(f"cannot read prime file {path} ({exc})") from None
 
 
+def cmd_eval(args) -> int:
+    from rnnmusic.evaluate import EvalConfig, format_report, run_eval
+
+    config = EvalConfig(
+        num=args.num,
+        temperature=args.temperature,
+        strict=args.strict,
+        seed=args.seed,
+        device=args.device,
+        length=args.length,
+    )
+    result = run_eval(args.run, config, progress=lambda msg: print(msg, file=sys.stderr))
+    print(format_report(result))
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from rnnmusic.corpus import Corpus, is_corpus_dir
+    from rnnmusic.evaluate import corpus_baseline
+
+    path = Path(args.corpus)
+    if not is_corpus_dir(path) and (path / "run.json").exists():
+        import json
+
+        path = Path(json.loads((path / "run.json").read_text())["corpus"])
+    if args.max_order < 1:
+        raise RnnMusicError("--max-order must be at least 1")
+    corpus = Corpus.load(path)
+    result = corpus_baseline(corpus, args.max_order)
+    for order, bpc in result.bpc_by_order.items():
+        mark = "  ← best" if order == result.best_order else ""
+        print(f"order {order:>2}: {bpc:.3f} bits/char{mark}")
+    print(
+        f"Kneser-Ney {result.best_order}-gram: {result.best_bpc:.3f} bits/char on "
+        f"{result.valid_chars:,} validation characters ({result.train_chars:,} training)"
+    )
+    return 0
+
+
 COMMANDS = {
+    ("eval", None): cmd_eval,
+    ("baseline", None): cmd_baseline,
     ("corpus", "list"): cmd_corpus_list,
     ("corpus", "build"): cmd_corpus_build,
     ("encode", None): cmd_encode,
@@ -331,6 +500,9 @@ COMMANDS = {
     ("convert", None): cmd_convert,
     ("train", None): cmd_train,
     ("generate", None): cmd_generate,
+    ("render", None): cmd_render,
+    ("plot", None): cmd_plot,
+    ("inspect", None): cmd_inspect,
 }
 
 
