@@ -26,7 +26,8 @@ from rnnmusic.corpus import Corpus
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.ngram import BaselineResult, baseline, rolling_hashes
 from rnnmusic.sample import SampleConfig, generate, pick_device
-from rnnmusic.train import LN2, evaluate
+from rnnmusic.batches import validation_loss
+from rnnmusic.train import LN2
 
 COPY_WINDOW = 32
 
@@ -157,7 +158,7 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     train_cfg = ckpt.meta["train"]
 
     progress("validation loss over the whole held-out split …")
-    valid_loss = evaluate(
+    valid_loss = validation_loss(
         model, corpus.tokens("valid"), train_cfg["batch_size"], train_cfg["seq_len"], device
     )
     progress("n-gram baseline (Kneser-Ney, orders 1–12) …")

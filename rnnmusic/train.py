@@ -4,34 +4,35 @@ batches, Adam with clipping and cosine decay, validation, checkpoints, samples, 
 A run folder holds:  last.safetensors (resume point), best.safetensors (lowest validation loss),
 metrics.jsonl, samples.jsonl + samples.txt (watch it learn), run.json, and corpus/ when the corpus
 was built for this run.
+
+Under `torchrun` every process trains its own block of the batch's streams with
+DistributedDataParallel; rank 0 alone writes checkpoints, samples and logs. Checkpoints hold the
+state of all streams, so a run resumes with any number of processes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import math
-import os
-import shutil
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from rnnmusic.checkpoint import load_checkpoint, save_checkpoint
-from rnnmusic.codecs import Codec, get_codec
-from rnnmusic.corpus import Corpus, build_corpus, is_corpus_dir
+from rnnmusic import distributed
+from rnnmusic.batches import StreamBatcher, autocast, validation_loss
+from rnnmusic.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from rnnmusic.codecs import get_codec
+from rnnmusic.corpus import Corpus
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CELLS, PRESETS, CharRNN, ModelConfig
-from rnnmusic.paths import cache_dir
+from rnnmusic.rundir import RunLock, StopFlag, default_run_dir, prepare_corpus
 from rnnmusic.sample import SampleConfig, pick_device, sample_texts
 
 LN2 = math.log(2)
@@ -111,203 +112,14 @@ class TrainResult:
 # -- data ---------------------------------------------------------------------------------------
 
 
-class StreamBatcher:
-    """B contiguous streams over the tokens; batch p is the p-th window of T tokens of each stream,
-    so the hidden state after batch p is the right starting state for batch p + 1."""
-
-    def __init__(self, tokens: np.ndarray, batch_size: int, seq_len: int):
-        n = len(tokens)
-        if n < 3:
-            raise RnnMusicError("the corpus is too small to train on (fewer than 3 tokens)")
-        seq_len = min(seq_len, n - 2)
-        batch_size = max(1, min(batch_size, (n - 1) // (seq_len + 1)))
-        self.tokens, self.batch_size, self.seq_len = tokens, batch_size, seq_len
-        self.stream_len = (n - 1) // batch_size
-        self.batches_per_epoch = max(1, self.stream_len // seq_len)
-        self.offsets = np.arange(batch_size)[:, None] * self.stream_len + np.arange(seq_len + 1)
-
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        position = step % self.batches_per_epoch
-        window = np.asarray(self.tokens[self.offsets + position * self.seq_len], dtype=np.int64)
-        data = torch.from_numpy(window)
-        return data[:, :-1], data[:, 1:]
-
-    def starts_epoch(self, step: int) -> bool:
-        return step % self.batches_per_epoch == 0
-
-
-@torch.inference_mode()
-def evaluate(
-    model: CharRNN,
-    tokens: np.ndarray,
-    batch_size: int,
-    seq_len: int,
-    device: torch.device,
-    max_batches: int | None = None,
-) -> float:
-    """Mean loss (nats per character) over the split, state carried, dropout off."""
-    was_training = model.training
-    model.eval()
-    n = len(tokens)
-    batch_size = max(1, min(batch_size, (n - 1) // max(1, seq_len)))
-    stream_len = (n - 1) // batch_size
-    total, count = 0.0, 0
-    state = model.initial_state(batch_size, device)
-    starts = np.arange(batch_size)[:, None] * stream_len
-    position, batches = 0, 0
-    while position < stream_len and (max_batches is None or batches < max_batches):
-        length = min(seq_len, stream_len - position)
-        window = np.asarray(tokens[starts + position + np.arange(length + 1)], dtype=np.int64)
-        data = torch.from_numpy(window).to(device)
-        with autocast(device):
-            logits, state = model(data[:, :-1], state)
-        loss = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, logits.size(-1)).float(), data[:, 1:].reshape(-1), reduction="sum"
-        )
-        total += loss.item()
-        count += data[:, 1:].numel()
-        position += length
-        batches += 1
-    model.train(was_training)
-    return total / max(1, count)
-
-
-def autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to `min_lr_ratio` of the peak at `max_steps`."""
     warmup = min(config.warmup_steps, config.max_steps // 10)
     if step < warmup:
         return config.learning_rate * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, config.max_steps - warmup))
-    ratio = config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (
-        1 + math.cos(math.pi * progress)
-    )
-    return config.learning_rate * ratio
-
-
-# -- corpus resolution --------------------------------------------------------------------------
-
-
-def prepare_corpus(config: TrainConfig, codec: Codec, run_dir: Path) -> Corpus:
-    """A built corpus folder is used as is; a built-in corpus is built once into the cache; any
-    other source (folder or file) is built into the run folder."""
-    if config.corpus is not None and is_corpus_dir(config.corpus):
-        corpus = Corpus.load(config.corpus)
-        if corpus.meta["codec"] != codec.name or corpus.meta["codec_options"] != codec.options():
-            raise RnnMusicError(
-                f"corpus {config.corpus} was built with codec {corpus.meta['codec']} "
-                f"{corpus.meta['codec_options']}, not {codec.name} {codec.options()}; "
-                "build it again or train with its codec"
-            )
-        return corpus
-    source = config.corpus if config.corpus is not None else codec.default_corpus
-    if source is None:
-        raise RnnMusicError(f"codec {codec.name} has no built-in corpus; give one with --corpus")
-    if config.corpus is None or not Path(source).exists():
-        return cached_builtin_corpus(str(source), codec, config.jobs, config.progress)
-    print(f"building corpus from {source} into {run_dir / 'corpus'}")
-    corpus = build_corpus(
-        source, codec, run_dir / "corpus", jobs=config.jobs, progress=config.progress
-    )
-    print(_indent(corpus.meta["report"]))
-    return corpus
-
-
-def cached_builtin_corpus(name: str, codec: Codec, jobs: int | None, progress: bool) -> Corpus:
-    options = json.dumps(codec.options(), sort_keys=True)
-    key = f"{name}--{codec.name}--{abs(hash_text(options)):x}"
-    target = cache_dir() / "corpora" / key
-    if is_corpus_dir(target):
-        with contextlib.suppress(RnnMusicError):
-            return Corpus.load(target)
-    print(
-        f"building the built-in corpus {name!r} for the {codec.name} codec (once; cached in {target})"
-    )
-    tmp = target.with_name(f"{key}.tmp-{os.getpid()}")
-    corpus = build_corpus(name, codec, tmp, jobs=jobs, progress=progress)
-    print(_indent(corpus.meta["report"]))
-    try:
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except OSError:
-        return corpus  # another process got there first; this copy is just as good
-    return Corpus.load(target)
-
-
-def hash_text(text: str) -> int:
-    import hashlib
-
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=6).digest(), "big")
-
-
-def _indent(report: dict) -> str:
-    from rnnmusic.corpus import BuildReport
-
-    return "  " + BuildReport(**report).summary().replace("\n", "\n  ")
-
-
-# -- the run folder -----------------------------------------------------------------------------
-
-
-class RunLock:
-    """One training process per run folder: a second one is refused instead of interleaving."""
-
-    def __init__(self, run_dir: Path):
-        self.path = run_dir / ".lock"
-        self.file = open(self.path, "a+")
-        try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.file.seek(0)
-            holder = self.file.read().strip() or "another process"
-            self.file.close()
-            raise RnnMusicError(
-                f"{run_dir} is in use by another training run (pid {holder}); "
-                "wait for it to finish or choose another --out"
-            ) from None
-        self.file.seek(0)
-        self.file.truncate()
-        self.file.write(str(os.getpid()))
-        self.file.flush()
-
-    def release(self) -> None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(self.file, fcntl.LOCK_UN)
-            self.file.close()
-
-
-class StopFlag:
-    """Ctrl-C asks the loop to save and stop; a second Ctrl-C stops at once."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def __enter__(self):
-        with contextlib.suppress(ValueError):  # not the main thread: no handler
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def default_run_dir(codec_name: str) -> Path:
-    return Path("runs") / f"{codec_name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-# -- training -----------------------------------------------------------------------------------
+    cosine = 0.5 * (1 + math.cos(math.pi * progress))
+    return config.learning_rate * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
 
 
 def fit(
@@ -320,190 +132,298 @@ def fit(
     On resume the saved settings win, except the step and time budget (`max_steps`,
     `max_minutes`), `device` and `progress`, which come from `config`. `stop_when(step)` lets
     callers stop early; the run then saves a checkpoint as it does on Ctrl-C."""
-    if resume is not None:
-        run_dir = Path(resume)
-        if not (run_dir / "last.safetensors").exists():
-            raise RnnMusicError(f"{run_dir} holds no last.safetensors to resume from")
-        ckpt = load_checkpoint(run_dir / "last.safetensors")
-        saved = {**ckpt.meta["train"], "max_minutes": config.max_minutes}
-        saved.update(device=config.device, progress=config.progress)
-        if config.max_steps is not None:
-            saved["max_steps"] = config.max_steps
-        config = TrainConfig(
-            **{f.name: saved[f.name] for f in fields(TrainConfig) if f.name in saved}
-        )
-    else:
-        config = config.resolved()
-        ckpt = None
-        run_dir = Path(config.out) if config.out else default_run_dir(config.codec)
-        if (run_dir / "last.safetensors").exists():
-            raise RnnMusicError(
-                f"{run_dir} already holds a training run; continue it with --resume {run_dir} "
-                "or choose another --out"
-            )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    lock = RunLock(run_dir)
+    world = distributed.setup(config.device)
     try:
-        return _fit(config, run_dir, ckpt, stop_when)
+        if resume is not None:
+            run_dir = Path(resume)
+            if not (run_dir / "last.safetensors").exists():
+                raise RnnMusicError(f"{run_dir} holds no last.safetensors to resume from")
+            ckpt = load_checkpoint(run_dir / "last.safetensors")
+            config = _resumed_config(ckpt, config)
+        else:
+            config, ckpt = config.resolved(), None
+            run_dir = Path(config.out) if config.out else default_run_dir(config.codec)
+            run_dir = Path(distributed.broadcast(world, str(run_dir)))
+            if (run_dir / "last.safetensors").exists():
+                raise RnnMusicError(
+                    f"{run_dir} already holds a training run; continue it with --resume "
+                    f"{run_dir} or choose another --out"
+                )
+        distributed.barrier(world)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock = RunLock(run_dir) if world.is_main else None
+        try:
+            return Training(config, run_dir, ckpt, world).run(stop_when)
+        finally:
+            if lock is not None:
+                lock.release()
     finally:
-        lock.release()
+        distributed.teardown(world)
 
 
-def _fit(config: TrainConfig, run_dir: Path, ckpt, stop_when) -> TrainResult:
-    device = pick_device(config.device)
-    codec = get_codec(config.codec, **config.codec_options)
-    config.codec_options = codec.options()
-    if ckpt is not None:
-        corpus = Corpus.load(ckpt.meta["corpus_path"])
-    else:
-        corpus = prepare_corpus(config, codec, run_dir)
-    train_tokens, valid_tokens = corpus.tokens("train"), corpus.tokens("valid")
-    vocab = corpus.vocab
+def _resumed_config(ckpt: Checkpoint, config: TrainConfig) -> TrainConfig:
+    saved = {**ckpt.meta["train"], "max_minutes": config.max_minutes}
+    saved.update(device=config.device, progress=config.progress)
+    if config.max_steps is not None:
+        saved["max_steps"] = config.max_steps
+    return TrainConfig(**{f.name: saved[f.name] for f in fields(TrainConfig) if f.name in saved})
 
-    torch.manual_seed(config.seed)
-    model_config = ModelConfig(
-        vocab_size=len(vocab),
-        hidden_size=config.hidden_size,
-        num_layers=config.num_layers,
-        dropout=config.dropout,
-        cell=config.cell,
-    )
-    model = ckpt.model(device) if ckpt is not None else CharRNN(model_config).to(device)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.learning_rate, **_adam_options(device)
-    )
-    batcher = StreamBatcher(train_tokens, config.batch_size, config.seq_len)
-    state = model.initial_state(batcher.batch_size, device)
-    step, best_val, last_val, elapsed_before = 0, math.inf, math.inf, 0.0
-    if ckpt is not None:
-        _restore_training_state(ckpt, optimizer, model)
-        step = ckpt.meta["step"]
-        best_val = ckpt.meta.get("best_val_loss", math.inf)
-        last_val = ckpt.meta.get("val_loss", math.inf)
-        elapsed_before = ckpt.meta.get("elapsed_s", 0.0)
-        saved_state = ckpt.group("train.state")
-        if saved_state and saved_state["0"].shape[1] == batcher.batch_size:
-            state = tuple(saved_state[str(i)].to(device) for i in range(len(saved_state)))
-        print(f"resuming {run_dir} at step {step}")
-    else:
-        (run_dir / "run.json").write_text(
-            json.dumps({"config": asdict(config), "corpus": str(corpus.path)}, indent=1)
+
+class Training:
+    """One training run: the model, its optimiser, the data streams and their carried state."""
+
+    def __init__(self, config: TrainConfig, run_dir: Path, ckpt: Checkpoint | None, world):
+        self.config, self.run_dir, self.world = config, run_dir, world
+        self.device = self._device()
+        self.codec = get_codec(config.codec, **config.codec_options)
+        config.codec_options = self.codec.options()
+        self.corpus = self._corpus(ckpt)
+        self.vocab = self.corpus.vocab
+        self.valid_tokens = self.corpus.tokens("valid")
+
+        torch.manual_seed(config.seed + world.rank)
+        self.model_config = ModelConfig(
+            vocab_size=len(self.vocab),
+            hidden_size=config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout,
+            cell=config.cell,
         )
+        self.model = ckpt.model(self.device) if ckpt else CharRNN(self.model_config).to(self.device)
+        self.net = self.model
+        if world.active:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.learning_rate, **_adam_options(self.device)
+        )
+        self.batcher = StreamBatcher(
+            self.corpus.tokens("train"), config.batch_size, config.seq_len, world.rank, world.size
+        )
+        self.state = self.model.initial_state(self.batcher.local_batch, self.device)
+        self.step, self.best_val, self.last_val, self.elapsed_before = 0, math.inf, math.inf, 0.0
+        if ckpt is not None:
+            self._restore(ckpt)
+        elif world.is_main:
+            self._announce()
+
+    def _device(self) -> torch.device:
+        device = pick_device(self.config.device)
+        if device.type == "cuda" and self.world.active:
+            return torch.device("cuda", self.world.local_rank)
+        return device
+
+    def _corpus(self, ckpt: Checkpoint | None) -> Corpus:
+        if ckpt is not None:
+            return Corpus.load(ckpt.meta["corpus_path"])
+        config = self.config
+        path = None
+        if self.world.is_main:  # one process builds; the others open what it built
+            path = prepare_corpus(
+                config.corpus, self.codec, self.run_dir, config.jobs, config.progress
+            ).path
+        return Corpus.load(distributed.broadcast(self.world, str(path)))
+
+    def _announce(self) -> None:
+        (self.run_dir / "run.json").write_text(
+            json.dumps({"config": asdict(self.config), "corpus": str(self.corpus.path)}, indent=1)
+        )
+        mc, b = self.model_config, self.batcher
+        processes = f" × {self.world.size} processes" if self.world.active else ""
         print(
-            f"training a {model_config.num_layers}×{model_config.hidden_size} {config.cell.upper()} "
-            f"({model.num_parameters():,} parameters) on {device} — {len(train_tokens):,} training "
-            f"characters, vocabulary {len(vocab)}, batch {batcher.batch_size}×{batcher.seq_len}"
+            f"training a {mc.num_layers}×{mc.hidden_size} {mc.cell.upper()} "
+            f"({self.model.num_parameters():,} parameters) on {self.device}{processes} — "
+            f"{len(b.tokens):,} training characters, vocabulary {len(self.vocab)}, "
+            f"batch {b.batch_size}×{b.seq_len}"
         )
 
-    meta_base = {
-        "codec": codec.name,
-        "codec_options": codec.options(),
-        "separator": codec.separator,
-        "vocab": vocab,
-        "model": model_config.to_dict(),
-        "train": asdict(config),
-        "corpus_path": str(Path(corpus.path).resolve()),
-        "default_sample_length": _default_sample_length(corpus),
-    }
-    tokens_per_step = batcher.batch_size * batcher.seq_len
-    metrics = open(run_dir / "metrics.jsonl", "a", encoding="utf-8")
-    deadline = None if config.max_minutes is None else time.monotonic() + config.max_minutes * 60
-    started = time.monotonic()
-    stopped = "max_steps"
+    # -- checkpoints ----------------------------------------------------------------------------
 
-    def save(kind: str) -> None:
+    def _restore(self, ckpt: Checkpoint) -> None:
+        _restore_optimizer(ckpt, self.optimizer, self.device)
+        meta = ckpt.meta
+        self.step = meta["step"]
+        self.best_val = meta.get("best_val_loss", math.inf)
+        self.last_val = meta.get("val_loss", math.inf)
+        self.elapsed_before = meta.get("elapsed_s", 0.0)
+        if self.world.rank < meta.get("world_size", 1):  # RNG streams exist per saved rank
+            rng = ckpt.tensors.get(
+                f"train.rng.cpu.{self.world.rank}", ckpt.tensors.get("train.rng.cpu")
+            )
+            if rng is not None:
+                torch.set_rng_state(rng)
+        saved = ckpt.group("train.state")
+        if saved and saved["0"].shape[1] == self.batcher.batch_size:
+            lo = self.world.rank * self.batcher.local_batch
+            hi = lo + self.batcher.local_batch
+            self.state = tuple(saved[str(i)][:, lo:hi].to(self.device) for i in range(len(saved)))
+        if self.world.is_main:
+            print(f"resuming {self.run_dir} at step {self.step}")
+
+    def save(self, kind: str) -> None:
+        """Collective under DDP (the stream states are gathered); rank 0 writes the file."""
+        full_state = [distributed.gather_streams(self.world, s) for s in self.state]
+        rngs = [torch.get_rng_state()]
+        if self.world.active:
+            rngs = [None] * self.world.size
+            torch.distributed.all_gather_object(rngs, torch.get_rng_state())
+        if not self.world.is_main:
+            return
         meta = {
-            **meta_base,
+            "codec": self.codec.name,
+            "codec_options": self.codec.options(),
+            "separator": self.codec.separator,
+            "vocab": self.vocab,
+            "model": self.model_config.to_dict(),
+            "train": asdict(self.config),
+            "corpus_path": str(Path(self.corpus.path).resolve()),
+            "default_sample_length": _default_sample_length(self.corpus),
             "kind": kind,
-            "step": step,
-            "val_loss": last_val,
-            "best_val_loss": best_val,
-            "elapsed_s": elapsed_before + time.monotonic() - started,
+            "step": self.step,
+            "val_loss": self.last_val,
+            "best_val_loss": self.best_val,
+            "elapsed_s": self.elapsed_before + time.monotonic() - self.started,
+            "world_size": self.world.size,
         }
-        tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         if kind == "last":
-            tensors.update(_optimizer_tensors(optimizer, meta))
-            tensors.update({f"train.state.{i}": s for i, s in enumerate(state)})
-            tensors["train.rng.cpu"] = torch.get_rng_state()
-            if device.type == "cuda":
-                tensors["train.rng.cuda"] = torch.cuda.get_rng_state(device)
-        save_checkpoint(run_dir / f"{kind}.safetensors", tensors, meta)
+            tensors.update(_optimizer_tensors(self.optimizer, meta))
+            tensors.update({f"train.state.{i}": s for i, s in enumerate(full_state)})
+            for rank, rng in enumerate(rngs):
+                tensors[f"train.rng.cpu.{rank}"] = rng
+        save_checkpoint(self.run_dir / f"{kind}.safetensors", tensors, meta)
 
-    def validate_and_save() -> None:
-        nonlocal best_val, last_val
-        last_val = evaluate(
-            model, valid_tokens, batcher.batch_size, batcher.seq_len, device, config.eval_batches
+    def validate_and_save(self) -> None:
+        config = self.config
+        self.last_val = validation_loss(
+            self.model,
+            self.valid_tokens,
+            self.batcher.batch_size,
+            self.batcher.seq_len,
+            self.device,
+            config.eval_batches,
         )
-        _log(metrics, step=step, val_loss=last_val, val_bpc=last_val / LN2)
-        if last_val < best_val:
-            best_val = last_val
-            save("best")
-        save("last")
-        _write_sample(run_dir, model, vocab, codec.separator, config, step, last_val, device)
-        model.train()
+        self.last_val = distributed.broadcast(self.world, self.last_val)  # one verdict for all
+        improved = self.last_val < self.best_val
+        if improved:
+            self.best_val = self.last_val
+        if self.world.is_main:
+            self._log(step=self.step, val_loss=self.last_val, val_bpc=self.last_val / LN2)
+        if improved:
+            self.save("best")
+        self.save("last")
+        if self.world.is_main:
+            self._write_sample()
+        self.model.train()
 
-    bar = tqdm(
-        total=config.max_steps,
-        initial=step,
-        desc="training",
-        unit="step",
-        disable=not config.progress,
-        dynamic_ncols=True,
-    )
-    model.train()
-    window_loss = torch.zeros((), device=device)
-    window_steps, window_start = 0, time.perf_counter()
-    with StopFlag() as stop:
-        while step < config.max_steps:
-            if batcher.starts_epoch(step):
-                state = model.initial_state(batcher.batch_size, device)
-            x, y = batcher.batch(step)
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(config, step)
-            with autocast(device):
-                loss, state = model.loss(x, y, state)
-            state = tuple(s.detach() for s in state)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            step += 1
-            window_loss += loss.detach()
-            window_steps += 1
+    # -- the loop -------------------------------------------------------------------------------
 
-            if step % config.log_every == 0 or step == config.max_steps:
-                seconds = time.perf_counter() - window_start
-                train_loss = window_loss.item() / window_steps
-                speed = tokens_per_step * window_steps / max(seconds, 1e-9)
-                _log(
-                    metrics,
-                    step=step,
-                    train_loss=train_loss,
-                    train_bpc=train_loss / LN2,
-                    lr=optimizer.param_groups[0]["lr"],
-                    tokens_per_s=speed,
-                )
-                bar.set_postfix_str(
-                    f"loss {train_loss / LN2:.3f} bpc, val {last_val / LN2:.3f}, {speed:,.0f} tok/s",
-                    refresh=False,
-                )
-                bar.update(window_steps)
-                window_loss.zero_()
-                window_steps, window_start = 0, time.perf_counter()
-            if step % config.eval_every == 0 or step == config.max_steps:
-                validate_and_save()
-            if stop.requested or (stop_when is not None and stop_when(step)):
-                stopped = "interrupted"
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                stopped = "max_minutes"
-                break
-        if stopped != "max_steps":
-            validate_and_save()
-    bar.close()
-    metrics.close()
-    return TrainResult(run_dir, step, best_val, last_val, stopped, codec.name)
+    def train_step(self, step: int) -> torch.Tensor:
+        if self.batcher.starts_epoch(step):
+            self.state = self.model.initial_state(self.batcher.local_batch, self.device)
+        x, y = self.batcher.batch(step)
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(self.config, step)
+        with autocast(self.device):
+            logits, state = self.net(x, self.state)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
+        self.state = tuple(s.detach() for s in state)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        return loss.detach()
+
+    def run(self, stop_when: Callable[[int], bool] | None) -> TrainResult:
+        config, world = self.config, self.world
+        self.started = time.monotonic()
+        deadline = None if config.max_minutes is None else self.started + config.max_minutes * 60
+        self.metrics = (
+            open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") if world.is_main else None
+        )
+        bar = tqdm(
+            total=config.max_steps,
+            initial=self.step,
+            desc="training",
+            unit="step",
+            disable=not (config.progress and world.is_main),
+            dynamic_ncols=True,
+        )
+        tokens_per_step = self.batcher.batch_size * self.batcher.seq_len
+        window_loss = torch.zeros((), device=self.device)
+        window_steps, window_start = 0, time.perf_counter()
+        stopped = "max_steps"
+        self.model.train()
+        with StopFlag() as interrupt:
+            while self.step < config.max_steps:
+                window_loss += self.train_step(self.step)
+                self.step += 1
+                window_steps += 1
+                at_log = self.step % config.log_every == 0 or self.step == config.max_steps
+                if at_log:
+                    loss = distributed.mean(world, window_loss).item() / window_steps
+                    speed = (
+                        tokens_per_step
+                        * window_steps
+                        / max(time.perf_counter() - window_start, 1e-9)
+                    )
+                    if world.is_main:
+                        self._log(
+                            step=self.step,
+                            train_loss=loss,
+                            train_bpc=loss / LN2,
+                            lr=self.optimizer.param_groups[0]["lr"],
+                            tokens_per_s=speed,
+                        )
+                        bar.set_postfix_str(
+                            f"loss {loss / LN2:.3f} bpc, val {self.last_val / LN2:.3f}, "
+                            f"{speed:,.0f} tok/s",
+                            refresh=False,
+                        )
+                    bar.update(window_steps)
+                    window_loss.zero_()
+                    window_steps, window_start = 0, time.perf_counter()
+                if self.step % config.eval_every == 0 or self.step == config.max_steps:
+                    self.validate_and_save()
+                wants_stop = interrupt.requested or (stop_when is not None and stop_when(self.step))
+                out_of_time = deadline is not None and time.monotonic() > deadline
+                if world.active and not at_log:
+                    continue  # ranks agree on stopping only at log steps (one small all-reduce)
+                if distributed.any_true(world, wants_stop, self.device):
+                    stopped = "interrupted"
+                    break
+                if distributed.any_true(world, out_of_time, self.device):
+                    stopped = "max_minutes"
+                    break
+            if stopped != "max_steps" and self.step % config.eval_every != 0:
+                self.validate_and_save()
+        bar.close()
+        if self.metrics is not None:
+            self.metrics.close()
+        return TrainResult(
+            self.run_dir, self.step, self.best_val, self.last_val, stopped, self.codec.name
+        )
+
+    def _log(self, **values) -> None:
+        values["time"] = round(time.time(), 3)
+        self.metrics.write(json.dumps(values) + "\n")
+        self.metrics.flush()
+
+    def _write_sample(self) -> None:
+        """Append a sample to samples.jsonl / samples.txt: the run's 'watch it learn' record."""
+        sample_config = SampleConfig(
+            num=1, length=self.config.sample_length, temperature=0.8, seed=self.step
+        )
+        text = sample_texts(
+            self.model, self.vocab, self.codec.separator, sample_config, self.device
+        )[0]
+        bpc = self.last_val / LN2
+        record = {"step": self.step, "val_bpc": bpc, "text": text}
+        with open(self.run_dir / "samples.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        with open(self.run_dir / "samples.txt", "a", encoding="utf-8") as f:
+            f.write(f"=== step {self.step}, validation {bpc:.3f} bits/char ===\n{text}\n\n")
 
 
 def _default_sample_length(corpus: Corpus) -> int:
@@ -527,38 +447,10 @@ def _optimizer_tensors(optimizer: torch.optim.Optimizer, meta: dict) -> dict[str
     return tensors
 
 
-def _restore_training_state(ckpt, optimizer: torch.optim.Optimizer, model: CharRNN) -> None:
+def _restore_optimizer(ckpt: Checkpoint, optimizer: torch.optim.Optimizer, device) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
     for name, tensor in ckpt.group("optim").items():
         index, key = name.split(".", 1)
-        state.setdefault(int(index), {})[key] = tensor
-    device = next(model.parameters()).device
-    for values in state.values():
-        for key, value in values.items():
-            values[key] = value if key == "step" else value.to(device)
+        state.setdefault(int(index), {})[key] = tensor if key == "step" else tensor.to(device)
     groups = ckpt.meta["optimizer"]["param_groups"]
     optimizer.load_state_dict({"state": state, "param_groups": groups})
-    rng = ckpt.tensors.get("train.rng.cpu")
-    if rng is not None:
-        torch.set_rng_state(rng)
-    if "train.rng.cuda" in ckpt.tensors and device.type == "cuda":
-        torch.cuda.set_rng_state(ckpt.tensors["train.rng.cuda"], device)
-
-
-def _log(stream, **values) -> None:
-    values["time"] = round(time.time(), 3)
-    stream.write(json.dumps(values) + "\n")
-    stream.flush()
-
-
-def _write_sample(run_dir, model, vocab, separator, config, step, val_loss, device) -> None:
-    """Append a sample to samples.jsonl / samples.txt: the run's 'watch it learn' record."""
-    sample_config = SampleConfig(
-        num=1, length=config.sample_length, temperature=0.8, seed=step, stop_at_separator=True
-    )
-    text = sample_texts(model, vocab, separator, sample_config, device)[0]
-    record = {"step": step, "val_bpc": val_loss / LN2, "text": text}
-    with open(run_dir / "samples.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    with open(run_dir / "samples.txt", "a", encoding="utf-8") as f:
-        f.write(f"=== step {step}, validation {val_loss / LN2:.3f} bits/char ===\n{text}\n\n")
