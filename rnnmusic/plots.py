@@ -147,6 +147,8 @@ def piano_roll(midi: str | Path, png: str | Path, title: str | None = None) -> P
     octaves = [p for p in range(math.ceil(low), math.floor(high) + 1) if p % 12 == 0]
     ax.set_yticks(octaves, [pretty_midi.note_number_to_name(p) for p in octaves])
     ax.set_ylabel("pitch")
+    ax.grid(True, axis="y", color="#eeeeee", zorder=0)  # a line at every C
+    ax.set_axisbelow(True)
     return _save(fig, ax, png)
 
 

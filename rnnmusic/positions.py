@@ -99,10 +99,11 @@ def position_features(text: str) -> list[Feature]:
     marks = structure_marks(text)
     for mark in marks:
         features.append(Feature(f"characters since the last {shown(mark)}", since_last(text, mark)))
+    counts = Counter(text)
     outers = (["\n"] if "\n" in text else []) + marks
     for outer in outers:
         for inner in marks:
-            if inner != outer:
+            if counts[inner] > counts[outer]:  # a coarser mark holds several finer ones
                 name = f"number of {shown(inner)} since the last {shown(outer)}"
                 features.append(Feature(name, count_since(text, inner, outer)))
     for opening, closing in BRACKETS:

@@ -159,6 +159,7 @@ def run_chromium(
         "--disable-gpu",
         "--disable-background-networking",
         "--no-first-run",
+        "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
         "--window-size=1200,900",
         *extra,
