@@ -114,18 +114,28 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: di
         ) from None
 
 
+def _looks_like_safetensors(data: bytes) -> bool:
+    """8-byte little-endian header length, then the JSON header itself."""
+    if len(data) < 10:
+        return False
+    (header_len,) = struct.unpack("<Q", data[:8])
+    return header_len <= MAX_HEADER and 8 + header_len <= len(data) and data[8:9] == b"{"
+
+
 def _check_container(path: Path, data: bytes) -> None:
     """Refuse pickles and non-safetensors files before parsing anything."""
-    if data[:2] == b"PK" or data[:1] == b"\x80":
+    if _looks_like_safetensors(data):
+        return
+    if data[:2] == b"PK" or (
+        data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    ):
         raise CheckpointError(
             f"{path} is a PyTorch pickle checkpoint; rnnmusic loads only safetensors "
             "checkpoints, because unpickling a file can run arbitrary code"
         )
     if len(data) < 10:
         raise CheckpointError(f"{path} is empty or truncated, not an rnnmusic checkpoint")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > MAX_HEADER or 8 + header_len > len(data) or data[8:9] != b"{":
-        raise CheckpointError(f"{path} is not a safetensors file (or it is truncated)")
+    raise CheckpointError(f"{path} is not a safetensors file (or it is truncated)")
 
 
 def resolve_checkpoint_path(path: str | Path) -> Path:

@@ -97,6 +97,8 @@ class RunLock:
         self.file.truncate()
         self.file.write(str(os.getpid()))
         self.file.flush()
+        for stale in run_dir.glob(".*.tmp-*"):  # half-written by a run that was killed
+            stale.unlink(missing_ok=True)
 
     def release(self) -> None:
         with contextlib.suppress(OSError):
