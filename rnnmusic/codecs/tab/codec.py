@@ -1,0 +1,126 @@
+"""The `tab` codec: guitar music as time-sliced chord columns (the seed's `123.456.789`).
+
+Reads ASCII tabs (.txt/.tab), Guitar Pro 3-5 files, and MIDI and ABC melodies (fingered onto
+the strings); writes ASCII tab, .gp5 and .mid. The text format is codecs/tab/README.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnnmusic.codecs.base import Codec, Option, Piece
+from rnnmusic.codecs.tab.abc_reader import read_abc_tabs
+from rnnmusic.codecs.tab.ascii_reader import read_ascii
+from rnnmusic.codecs.tab.ascii_writer import format_ascii
+from rnnmusic.codecs.tab.gp import read_gp_tab, write_gp5
+from rnnmusic.codecs.tab.grammar import format_tab, is_tab_text, parse_text
+from rnnmusic.codecs.tab.midi import read_midi_tab, write_midi
+from rnnmusic.codecs.tab.model import DEFAULT_GRID, GRIDS, TUNINGS, Tab
+from rnnmusic.codecs.text import read_text_file
+from rnnmusic.errors import CodecError
+
+log = logging.getLogger(__name__)
+
+GP_EXTENSIONS = (".gp3", ".gp4", ".gp5")
+MIDI_EXTENSIONS = (".mid", ".midi")
+TEXT_EXTENSIONS = (".txt", ".tab")
+
+
+@dataclass
+class TabPiece(Piece):
+    """A decoded piece with its grid, ready for any writer."""
+
+    tab: Tab = field(default_factory=Tab)
+
+
+class TabCodec(Codec):
+    name = "tab"
+    description = (
+        "guitar tab as time-sliced columns, one character per string (ASCII tab, Guitar Pro, "
+        "MIDI/ABC melodies fingered onto the strings)"
+    )
+    extensions = (*TEXT_EXTENSIONS, *GP_EXTENSIONS, *MIDI_EXTENSIONS, ".abc")
+    writes = (".txt", ".gp5", ".mid")
+    separator = "\n\n"
+    default_corpus = "folk-tabs"
+    OPTIONS = (
+        Option(
+            "grid",
+            int,
+            DEFAULT_GRID,
+            "tab grid steps per whole note (16: sixteenths; 12, 24, 48 hold triplets)",
+            choices=GRIDS,
+        ),
+        Option(
+            "track",
+            int,
+            None,
+            "Guitar Pro or MIDI track to read, counting from 1 (default: the first guitar track)",
+        ),
+        Option(
+            "tuning",
+            str,
+            "standard",
+            "tuning that MIDI and ABC melodies are fingered for",
+            choices=tuple(TUNINGS),
+        ),
+    )
+
+    grid: int
+    track: int | None
+    tuning: str
+
+    def encode_file(self, path: str | Path) -> list[str]:
+        ext = self.check_extension(path)
+        tuning = TUNINGS[self.tuning]
+        if ext in GP_EXTENSIONS:
+            tabs = [read_gp_tab(path, self.grid, self.track)]
+        elif ext in MIDI_EXTENSIONS:
+            tabs = [read_midi_tab(path, tuning, self.grid, self.track)]
+        elif ext == ".abc":
+            tabs = read_abc_tabs(path, tuning, self.grid)
+        else:
+            tabs = self._read_text(path)
+        pieces = [encode_tab(tab) for tab in tabs if tab.notes()]
+        if not pieces:
+            raise CodecError(path, "holds no notes")
+        return pieces
+
+    def _read_text(self, path: str | Path) -> list[Tab]:
+        text = read_text_file(path, self.name)
+        if is_tab_text(text):  # this codec's own text, e.g. a saved sample
+            return [parse_text(piece)[0] for piece in self.split_pieces(text)]
+        reading = read_ascii(text, self.grid)
+        if not reading.tabs:
+            raise CodecError(
+                path,
+                "holds no tab staff (four to eight lines like e|--0--2--| one above the other)",
+            )
+        if reading.skipped:
+            shown = "; ".join(reading.skipped[:3])
+            more = f" and {len(reading.skipped) - 3} more" if len(reading.skipped) > 3 else ""
+            log.warning("%s: skipped %s%s", path, shown, more)
+        return reading.tabs
+
+    def decode(self, text: str) -> TabPiece:
+        tab, repairs = parse_text(text)
+        return TabPiece(text=text, repairs=repairs, tab=tab)
+
+    def write(self, piece: Piece, path: str | Path) -> None:
+        ext = self.check_output(path)
+        tab = piece.tab if isinstance(piece, TabPiece) else parse_text(piece.text)[0]
+        if ext == ".txt":
+            Path(path).write_text(format_ascii(tab), encoding="utf-8")
+        elif ext == ".gp5":
+            write_gp5(tab, path, title=Path(path).stem)
+        else:
+            write_midi(tab, path)
+
+
+def encode_tab(tab: Tab) -> str:
+    """The text of a tab, passed once through the reader so that it decodes with no repairs."""
+    text = format_tab(tab)
+    parsed, repairs = parse_text(text)
+    return format_tab(parsed) if repairs else text

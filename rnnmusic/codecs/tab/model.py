@@ -1,0 +1,218 @@
+"""The tab codec's musical model: a grid of columns, one character per string, plus the notes it
+holds. Every reader builds a `Tab` from notes; every writer reads the notes back out of one.
+
+A column is what the text shows for one grid step: `cells` has one character per string (lowest,
+thickest string first) and `marks` one technique character per string. Keeping the model this
+close to the text makes encode and decode exact by construction; the musical meaning lives in
+`Tab.notes()` and `tab_from_notes()`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# -- the alphabets --------------------------------------------------------------------------
+
+FRET_CHARS = "0123456789abcdefghijklmno"  # frets 0-24
+MAX_FRET = len(FRET_CHARS) - 1
+REST = "-"  # nothing struck, nothing sounding on this string
+SUSTAIN = "="  # the note struck earlier on this string still sounds (ties, let ring)
+DEAD = "x"  # a muted, pitchless strike
+CELL_CHARS = frozenset(FRET_CHARS + REST + SUSTAIN + DEAD)
+
+NO_MARK = "-"
+LEGATO = "h"  # hammer-on or pull-off into this note from the previous note on the string
+SLIDE = "/"  # slide into this note (from the previous note on the string, else from below)
+BEND = "b"  # bent up a whole tone
+BEND_RELEASE = "r"  # bent up a whole tone and released
+VIBRATO = "~"
+PALM_MUTE = "m"
+HARMONIC = "*"  # natural harmonic
+MARK_CHARS = frozenset(
+    NO_MARK + LEGATO + SLIDE + BEND + BEND_RELEASE + VIBRATO + PALM_MUTE + HARMONIC
+)
+# When a source note carries several techniques, the text keeps the first of these.
+MARK_PRIORITY = (LEGATO, SLIDE, BEND_RELEASE, BEND, HARMONIC, VIBRATO, PALM_MUTE)
+
+GRIDS = (8, 12, 16, 24, 32, 48)  # steps per whole note; 12, 24 and 48 hold triplets
+DEFAULT_GRID = 16
+MIN_STRINGS, MAX_STRINGS = 4, 7  # Guitar Pro 3-5 tracks hold at most seven strings
+
+# -- tunings --------------------------------------------------------------------------------
+
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_PITCH = re.compile(r"([A-G])(#|b)?(-?\d)")
+
+STANDARD = (40, 45, 50, 55, 59, 64)  # E2 A2 D3 G3 B3 E4
+TUNINGS: dict[str, tuple[int, ...]] = {
+    "standard": STANDARD,
+    "drop-d": (38, 45, 50, 55, 59, 64),
+    "seven-string": (35, 40, 45, 50, 55, 59, 64),
+    "bass": (28, 33, 38, 43),
+    "bass5": (23, 28, 33, 38, 43),
+}
+
+
+def pitch_name(pitch: int) -> str:
+    """MIDI pitch as a note name with sharps: 40 → 'E2'."""
+    octave, semitone = divmod(pitch, 12)
+    return f"{NOTE_NAMES[semitone]}{octave - 1}"
+
+
+def parse_pitches(text: str) -> list[int] | None:
+    """'E2A2D3' → [40, 45, 50]; None unless the whole text is note names."""
+    pitches, position = [], 0
+    for match in _PITCH.finditer(text):
+        if match.start() != position:
+            return None
+        letter, accidental, octave = match.groups()
+        pitch = NOTE_NAMES.index(letter) + (12 * (int(octave) + 1))
+        pitch += {"#": 1, "b": -1}.get(accidental or "", 0)
+        pitches.append(pitch)
+        position = match.end()
+    return pitches if position == len(text) and pitches else None
+
+
+def signature_fits(signature: tuple[int, int], grid: int) -> bool:
+    """True when a bar of this time signature is a whole number of grid steps."""
+    num, den = signature
+    return num > 0 and den > 0 and (num * grid) % den == 0
+
+
+def fret_char(fret: int) -> str:
+    return FRET_CHARS[fret]
+
+
+# -- the grid -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One grid step: a character per string and a technique mark per string."""
+
+    cells: str
+    marks: str
+
+    @classmethod
+    def empty(cls, strings: int) -> Column:
+        return cls(REST * strings, NO_MARK * strings)
+
+    @property
+    def has_marks(self) -> bool:
+        return self.marks.strip(NO_MARK) != ""
+
+
+@dataclass(frozen=True)
+class TabNote:
+    """A note on the grid: `start` and `length` in steps from the start of the piece."""
+
+    start: int
+    string: int  # 0 = the lowest (thickest) string
+    fret: int | None  # None: a dead note
+    length: int = 1
+    mark: str = NO_MARK
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+@dataclass
+class Tab:
+    tuning: tuple[int, ...] = STANDARD
+    grid: int = DEFAULT_GRID
+    time_signature: tuple[int, int] | None = None
+    tempo: int | None = None
+    bars: list[list[Column]] = field(default_factory=list)
+
+    @property
+    def strings(self) -> int:
+        return len(self.tuning)
+
+    @property
+    def nominal_bar(self) -> int:
+        """Steps in a bar of the time signature (4/4 when unknown)."""
+        num, den = self.time_signature or (4, 4)
+        return max(1, num * self.grid // den)
+
+    def bar_starts(self) -> list[int]:
+        starts, position = [], 0
+        for bar in self.bars:
+            starts.append(position)
+            position += len(bar)
+        return starts
+
+    @property
+    def length(self) -> int:
+        return sum(len(bar) for bar in self.bars)
+
+    def columns(self) -> list[Column]:
+        return [column for bar in self.bars for column in bar]
+
+    def notes(self) -> list[TabNote]:
+        """Every strike with its length: it lasts while the string shows the sustain mark."""
+        notes: list[TabNote] = []
+        open_notes: dict[int, TabNote] = {}
+        for step, column in enumerate(self.columns()):
+            for string, cell in enumerate(column.cells):
+                if cell == SUSTAIN and string in open_notes:
+                    held = open_notes[string]
+                    open_notes[string] = TabNote(
+                        held.start, string, held.fret, held.length + 1, held.mark
+                    )
+                    continue
+                if string in open_notes:
+                    notes.append(open_notes.pop(string))
+                if cell in FRET_CHARS or cell == DEAD:
+                    fret = None if cell == DEAD else FRET_CHARS.index(cell)
+                    open_notes[string] = TabNote(step, string, fret, 1, column.marks[string])
+        notes.extend(open_notes.values())
+        notes.sort(key=lambda n: (n.start, n.string))
+        return notes
+
+    def pitch(self, note: TabNote) -> int | None:
+        return None if note.fret is None else self.tuning[note.string] + note.fret
+
+
+def tab_from_notes(
+    notes: list[TabNote],
+    bar_lengths: list[int],
+    tuning: tuple[int, ...] = STANDARD,
+    grid: int = DEFAULT_GRID,
+    time_signature: tuple[int, int] | None = None,
+    tempo: int | None = None,
+) -> Tab:
+    """Lay notes on the grid. A later strike on a string ends the note sounding there (one string
+    never holds two notes); bars of the nominal length are added for notes past the last bar."""
+    tab = Tab(tuning=tuning, grid=grid, time_signature=time_signature, tempo=tempo)
+    bar_lengths = [n for n in bar_lengths if n > 0]
+    total = sum(bar_lengths)
+    end = max((n.end for n in notes), default=0)
+    while total < end:
+        bar_lengths.append(tab.nominal_bar)
+        total += tab.nominal_bar
+    strings = len(tuning)
+    cells = [[REST] * strings for _ in range(total)]
+    marks = [[NO_MARK] * strings for _ in range(total)]
+    by_string: dict[int, list[TabNote]] = {}
+    for note in notes:
+        if 0 <= note.string < strings and 0 <= note.start < total:
+            by_string.setdefault(note.string, []).append(note)
+    for string, string_notes in by_string.items():
+        string_notes.sort(key=lambda n: n.start)
+        for index, note in enumerate(string_notes):
+            following = string_notes[index + 1 :]
+            if index and string_notes[index - 1].start == note.start:
+                continue  # two strikes at once on one string: the first wins
+            cut = min([n.start for n in following if n.start > note.start], default=total)
+            cells[note.start][string] = DEAD if note.fret is None else fret_char(note.fret)
+            marks[note.start][string] = note.mark
+            for step in range(note.start + 1, min(note.end, cut, total)):
+                cells[step][string] = SUSTAIN
+    columns = [Column("".join(c), "".join(m)) for c, m in zip(cells, marks, strict=True)]
+    position = 0
+    for length in bar_lengths:
+        tab.bars.append(columns[position : position + length])
+        position += length
+    return tab

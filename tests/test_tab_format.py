@@ -1,0 +1,199 @@
+"""The tab codec's text: golden ASCII tabs, the grammar, and decode's repairs (decode is total)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import guitarpro
+import mido
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rnnmusic.codecs import get_codec
+from rnnmusic.codecs.tab.grammar import format_tab, parse_text
+from rnnmusic.codecs.tab.model import FRET_CHARS, TabNote
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "codecs" / "tab" / "golden"
+GROUP = re.compile(r"^[-=x0-9a-o]{N}(?::[-hbr/~m*]{N})?$")
+
+
+@pytest.fixture(scope="module")
+def codec():
+    return get_codec("tab")
+
+
+def strikes(tab) -> list[tuple[int, int, int | None]]:
+    """What a player strikes: (step, string, fret); dead notes have fret None."""
+    return sorted((n.start, n.string, n.fret) for n in tab.notes())
+
+
+def test_golden_ascii_tab_parses_to_the_expected_groups(codec):
+    pieces = codec.encode_file(GOLDEN / "quirks.txt")
+    expected = (GOLDEN / "quirks.expected").read_text(encoding="utf-8").strip("\n").split("\n\n")
+    assert pieces == expected
+    guitar, bass = (codec.decode(p) for p in pieces)
+    assert guitar.clean and bass.clean
+    # the drop-D tuning line, the tempo and time lines, and the bass staff's own labels
+    assert guitar.tab.tuning == (38, 45, 50, 55, 59, 64)
+    assert (guitar.tab.tempo, guitar.tab.time_signature) == (96, (4, 4))
+    assert bass.tab.tuning == (28, 33, 38, 43)
+    # chord names, lyrics and section titles between staves add no notes: four staves, four
+    # bars of 4/4 (the repeat marks are bar lines, the "x2" after a staff is ignored)
+    assert [len(bar) for bar in guitar.tab.bars] == [16, 16, 16, 16, 16, 16]
+
+
+def test_golden_quirks_are_read_as_a_guitarist_means_them(codec):
+    guitar = codec.decode(codec.encode_file(GOLDEN / "quirks.txt")[0]).tab
+    notes = {(n.start, n.string): n for n in guitar.notes()}
+    bar = 16
+    # PM---- over the first three power chords, not the fourth
+    assert [notes[(step, 0)].mark for step in (0, 4, 8, 12)] == ["m", "m", "m", "-"]
+    # 0h2p0 on the G string: both arrivals are legato, the first note is not
+    g_string = [notes[(bar + step, 3)] for step in (4, 6, 8)]
+    assert [(n.fret, n.mark) for n in g_string] == [(0, "-"), (2, "h"), (0, "h")]
+    # 5/7\5 on the D string: slides into the second and third notes
+    d_string = [notes[(bar + step, 2)] for step in (10, 12, 14)]
+    assert [(n.fret, n.mark) for n in d_string] == [(5, "-"), (7, "/"), (5, "/")]
+    # two-digit frets, a dead note and a bend-and-release whose target fret is not a note
+    verse = {(n.start - 2 * bar, n.string, n.fret, n.mark) for n in guitar.notes()}
+    assert {(10, 5, 12, "-"), (12, 4, 13, "-"), (10, 3, None, "-"), (18, 4, 8, "r")} <= verse
+    assert not any(n.fret == 10 for n in guitar.notes())
+    # the unlabelled chorus staff with a short G line: both chords keep all six strings
+    chorus = [n for n in guitar.notes() if 4 * bar <= n.start < 5 * bar]
+    assert sorted({n.start - 4 * bar for n in chorus}) == [0, 8]
+    assert [n.fret for n in chorus if n.start == 4 * bar + 8] == [None, 2, 0, 0, 3, 3]
+    harmonic = [n for n in guitar.notes() if n.start >= 5 * bar]
+    assert [(n.fret, n.mark) for n in harmonic] == [(12, "*")]
+
+
+def test_ascii_writer_layout_is_pinned_and_reads_back_exactly(codec, tmp_path):
+    text = (GOLDEN / "quirks.expected").read_text(encoding="utf-8").split("\n\n")[0]
+    out = tmp_path / "guitar.txt"
+    codec.write(codec.decode(text), out)
+    written = out.read_text(encoding="utf-8")
+    assert written == (GOLDEN / "quirks.written.txt").read_text(encoding="utf-8")
+    staff_lines = [line for line in written.splitlines() if "|" in line]
+    assert max(len(line) for line in staff_lines) <= 80
+    assert codec.encode_file(out) == [text]
+
+
+def test_own_text_in_a_txt_file_is_read_as_such(codec, tmp_path):
+    expected = (GOLDEN / "quirks.expected").read_text(encoding="utf-8")
+    path = tmp_path / "sample.txt"
+    path.write_text(expected, encoding="utf-8")
+    assert codec.encode_file(path) == expected.strip("\n").split("\n\n")
+
+
+def test_every_group_has_one_character_per_string(codec):
+    for piece in (GOLDEN / "quirks.expected").read_text(encoding="utf-8").strip().split("\n\n"):
+        header, *bars = piece.split("\n")
+        strings = codec.decode(piece).tab.strings
+        group = re.compile(GROUP.pattern.replace("N", str(strings)))
+        for bar in bars:
+            assert bar.endswith("|")
+            groups = bar[:-1].split(".")
+            assert groups[-1] == ""
+            assert all(group.match(g) for g in groups[:-1]), bar
+
+
+@pytest.mark.parametrize(
+    ("text", "repair", "first_group"),
+    [
+        ("g16\n0123.|", "padded to 6", "0123--"),
+        ("g16\n01234567.|", "cut to 6", "012345"),
+        ("g16\n0?1Z2345.|", "unknown string character dropped", "012345"),
+        ("g16\n=-----.|", "sustain '=' without a sounding note", "------"),
+        ("g16\n3-----:h-----.|", "without an earlier note", "3-----"),
+        ("g16\n------:b-----.|", "mark without a struck note", "------"),
+        ("0-----.|", "missing header", "0-----"),
+        ("g16\n0-----.------", "not closed by '.'", "0-----"),
+        ("g16 q9999 zz\n0-----.|", "tempo 9999 dropped", "0-----"),
+        ("g16 tE2A2\n0-----.|", "tuning E2A2 unsupported", "0-----"),
+    ],
+)
+def test_decode_repairs_and_reports(codec, text, repair, first_group):
+    piece = codec.decode(text)
+    assert any(repair in r for r in piece.repairs), piece.repairs
+    assert piece.tab.bars[0][0].cells == first_group
+
+
+def test_decode_of_nothing_is_one_silent_bar(codec):
+    piece = codec.decode("")
+    assert piece.repairs and piece.tab.notes() == []
+    assert len(piece.tab.bars) == 1
+
+
+def test_overlong_bars_are_split_and_odd_bars_padded(codec):
+    piece = codec.decode("g16 m4/4\n" + "0-----." * 40 + "|\n" + "0-----." * 3 + "|")
+    assert [len(bar) for bar in piece.tab.bars] == [16, 16, 8, 3]
+    triplets = codec.decode("g12\n" + "0-----." * 5 + "|")
+    assert [len(bar) for bar in triplets.tab.bars] == [6]  # 5/12 of a whole: no signature
+    assert any("padded" in r for r in triplets.repairs)
+
+
+def test_clean_text_survives_format_and_parse(codec):
+    text = "g16 m6/8 q140 tD2A2D3G3B3E4\n0-5---.=-7---:--h---.|\nx-----:m-----.------.|"
+    tab, repairs = parse_text(text)
+    assert repairs == []
+    assert format_tab(tab) == text
+    assert tab.notes() == [
+        TabNote(0, 0, 0, 2),
+        TabNote(0, 2, 5, 1),
+        TabNote(1, 2, 7, 1, "h"),
+        TabNote(2, 0, None, 1, "m"),
+    ]
+
+
+# -- decode is total, and what it decodes can be written and read back ---------------------
+
+GRAMMAR_CHARS = "-=x0123456789abcdefghijklmno.:|\nhbr/~m*gqt "
+near_grammar = st.lists(
+    st.one_of(
+        st.sampled_from(["------.", "0-----.", "-3=2--.", "|\n", "5h7---:-h----.", "x02220."]),
+        st.text(alphabet=GRAMMAR_CHARS, max_size=12),
+        st.text(max_size=4),
+    ),
+    max_size=30,
+).map("".join)
+headers = st.sampled_from(["", "g16\n", "g12 m3/4 q90\n", "g16 tE1A1D2G2\n", "g48 m5/8\n"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(st.text(max_size=200), st.builds(lambda h, b: h + b, headers, near_grammar)))
+def test_decode_never_raises_and_writes_files_that_read_back(codec, tmp_path, text):
+    piece = codec.decode(text)
+    tab = piece.tab
+    assert all(len(c.cells) == tab.strings for c in tab.columns())
+    clean = codec.decode(format_tab(tab))
+    assert clean.repairs == [], clean.repairs
+
+    txt, gp5, mid = tmp_path / "s.txt", tmp_path / "s.gp5", tmp_path / "s.mid"
+    for path in (txt, gp5, mid):
+        codec.write(piece, path)
+
+    same_grid = get_codec("tab", grid=tab.grid)
+    from_gp5 = same_grid.decode(same_grid.encode_file(gp5)[0]).tab if tab.notes() else None
+    if from_gp5 is not None:  # Guitar Pro keeps everything but an unknown tempo
+        assert format_tab(from_gp5).split("\n")[1:] == format_tab(tab).split("\n")[1:]
+        assert guitarpro.parse(str(gp5)).tracks[0].strings[-1].value == tab.tuning[0]
+
+    if tab.notes():  # ASCII keeps every strike (durations are not drawn)
+        from_txt = codec.decode(codec.encode_file(txt)[0]).tab
+        assert strikes(from_txt) == strikes(tab)
+
+    midi = mido.MidiFile(mid)  # the sounding pitches, at the grid's onsets
+    ticks = 4 * midi.ticks_per_beat // tab.grid
+    onsets, now = [], 0
+    for message in midi.tracks[0]:
+        now += message.time
+        if message.type == "note_on" and message.velocity:
+            onsets.append((now // ticks, message.note))
+    expected = [(n.start, tab.pitch(n)) for n in tab.notes() if n.fret is not None]
+    assert sorted(onsets) == sorted(expected)
+
+
+def test_fret_letters_cover_frets_ten_to_twenty_four():
+    assert FRET_CHARS[10] == "a" and FRET_CHARS[24] == "o"
