@@ -95,6 +95,8 @@ def inside_quotes(text: str, quote: str) -> np.ndarray:
 
 def position_features(text: str) -> list[Feature]:
     """All position features that vary in this text."""
+    if not text:
+        return []
     features = [Feature("column in the line", since_last(text, "\n"))]
     marks = structure_marks(text)
     for mark in marks:

@@ -226,3 +226,22 @@ def test_dom_in_chromium_and_a_cell_link_switches_the_view(page, tmp_path):
         if alpha > 0:
             red = value >= 0
             assert (match.group(1) == "214") == red
+
+
+@pytest.mark.parametrize("cell_kind", ["lstm", "gru"])
+def test_markup_in_the_text_stays_text(cell_kind):
+    """Characters that mean something in HTML, JSON or JavaScript are shown, never run."""
+    from rnnmusic.inspect import render_page
+    from rnnmusic.model import CharRNN, ModelConfig
+
+    text = '<script>alert("x")</script> & </span><b>\'"|' * 3 + "\n\u2028end"
+    vocab = sorted(set(text) | set("\n"))
+    torch.manual_seed(0)
+    model = CharRNN(ModelConfig(len(vocab), hidden_size=16, num_layers=2, cell=cell_kind))
+    trace = trace_text(model, vocab, "\n\n", text)
+    assert trace.what == ("tanh(c)" if cell_kind == "lstm" else "h")
+    page = render_page(trace, 5, [], [], title="<b>run</b>", about="a & b")
+    parsed = parse(page)
+    assert "".join("\n" if s["text"] == "↵" else s["text"] for s in parsed.spans) == text
+    assert json.loads(parsed.data_text)["cell"] == 5
+    assert "<b>run</b>" not in page and "<script>alert" not in page

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnmusic.positions import (
     count_since,
@@ -59,3 +61,14 @@ def test_a_cell_that_counts_groups_in_the_bar_is_found():
 def test_too_little_text_gives_no_cells():
     text = "a|b|c"
     assert position_cells(np.ones((len(text), 4)), position_features(text)) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from('ab|.-[]"\n '), max_size=80))
+def test_features_exist_for_any_text(text):
+    for feature in position_features(text):
+        assert feature.values.shape == (len(text),)
+        assert np.isfinite(feature.values).all()
+    activations = np.random.default_rng(1).normal(size=(len(text), 6))
+    for match in position_cells(activations, position_features(text)):
+        assert -1.0 <= match.r <= 1.0

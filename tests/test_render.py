@@ -74,6 +74,10 @@ def test_junk_with_a_midi_extension_is_refused(cli, tmp_path):
     (tmp_path / "junk.mid").write_bytes(b"\x89PNG\r\n\x1a\n not music at all")
     result = cli("render", tmp_path / "junk.mid", "-o", tmp_path / "junk.wav")
     assert_user_error(result, "junk.mid", "not a MIDI file")
+    (tmp_path / "empty.mid").write_bytes(b"")
+    result = cli("render", tmp_path / "empty.mid", "-o", tmp_path / "empty.wav")
+    assert_user_error(result, "empty.mid", "is empty")
+    assert not list(tmp_path.glob("*.wav"))
 
 
 def test_midi_without_notes_is_refused(cli, tmp_path):
