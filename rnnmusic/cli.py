@@ -111,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--out", default=None, help="run folder (default runs/CODEC-DATE-TIME)")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue this run")
-    train.add_argument("--preset", default=None, choices=list(PRESETS))
+    train.add_argument(
+        "--preset",
+        default=None,
+        choices=list(PRESETS),
+        help="model size and training budget (default: small on a CPU, medium on a GPU)",
+    )
     train.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
     train.add_argument("--hidden-size", type=int)
     train.add_argument("--num-layers", type=int)
@@ -300,7 +305,7 @@ def cmd_train(args) -> int:
         codec_options=options,
         corpus=args.corpus,
         out=args.out,
-        preset=args.preset or "tiny",
+        preset=args.preset,
         cell=args.cell,
         hidden_size=args.hidden_size,
         num_layers=args.num_layers,
@@ -426,7 +431,7 @@ def cmd_plot(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from rnnmusic.inspect import inspect_run
+    from rnnmusic.inspect_page import inspect_run
 
     result = inspect_run(
         args.checkpoint, args.input, args.out, cell=args.cell, max_chars=args.max_chars

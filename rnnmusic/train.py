@@ -44,7 +44,7 @@ class TrainConfig:
     codec_options: dict[str, Any] = field(default_factory=dict)
     corpus: str | None = None  # built-in name, folder, file, or built corpus folder
     out: str | None = None
-    preset: str = "tiny"
+    preset: str | None = None  # None: "medium" on a GPU, "small" on a CPU
     hidden_size: int | None = None  # None: the preset's
     num_layers: int | None = None
     dropout: float | None = None
@@ -68,6 +68,8 @@ class TrainConfig:
 
     def resolved(self) -> TrainConfig:
         """A copy with every preset-dependent field filled in."""
+        if self.preset is None:
+            self.preset = "small" if pick_device(self.device).type == "cpu" else "medium"
         if self.preset not in PRESETS:
             raise RnnMusicError(f"unknown preset {self.preset!r}; choose {', '.join(PRESETS)}")
         if self.cell not in CELLS:
@@ -234,7 +236,9 @@ class Training:
             f"training a {mc.num_layers}×{mc.hidden_size} {mc.cell.upper()} "
             f"({self.model.num_parameters():,} parameters) on {self.device}{processes} — "
             f"{len(b.tokens):,} training characters, vocabulary {len(self.vocab)}, "
-            f"batch {b.batch_size}×{b.seq_len}"
+            f"batch {b.batch_size}×{b.seq_len}, preset {self.config.preset}, "
+            f"{self.config.max_steps:,} steps"
+            + (f" or {self.config.max_minutes:g} minutes" if self.config.max_minutes else "")
         )
 
     # -- checkpoints ----------------------------------------------------------------------------
