@@ -231,7 +231,7 @@ def test_dom_in_chromium_and_a_cell_link_switches_the_view(page, tmp_path):
 @pytest.mark.parametrize("cell_kind", ["lstm", "gru"])
 def test_markup_in_the_text_stays_text(cell_kind):
     """Characters that mean something in HTML, JSON or JavaScript are shown, never run."""
-    from rnnmusic.inspect import render_page
+    from rnnmusic.inspect_page import render_page
     from rnnmusic.model import CharRNN, ModelConfig
 
     text = '<script>alert("x")</script> & </span><b>\'"|' * 3 + "\n\u2028end"
