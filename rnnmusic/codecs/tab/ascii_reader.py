@@ -43,7 +43,7 @@ from rnnmusic.codecs.tab.model import (
 )
 
 MIN_STAFF, MAX_STAFF = 4, 8
-FIT_TOLERANCE = 0.25  # how far (in slots) a note may sit from an even division of its bar
+PADDING = 3  # dashes after a bar line that are layout, not a rest
 TAB_CHARS = set("-|0123456789")
 _FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#"}
 
@@ -365,22 +365,24 @@ def _staff_bars(staff: Staff, skipped: list[str]) -> list[list[tuple[int, str]]]
     return bars
 
 
-def _bar_steps(onsets: list[int], width: int, bar_len: int, margin: int) -> tuple[list[int], int]:
-    """Grid steps of the onset columns (relative to the bar) by fitting even divisions."""
+def _bar_steps(onsets: list[int], width: int, bar_len: int) -> list[int]:
+    """Grid steps of a bar's onset columns. The closest two notes set the column unit, the bar's
+    width in units gives its number of slots, and the slots share the bar's steps evenly. Dashes
+    before the first note are padding up to one unit or PADDING columns (`|-0---2---|`,
+    `|---3-5-|`); more mean a rest."""
     if not onsets:
-        return [], bar_len
-    inner = max(1, width - margin)
-    relative = [max(0, c - margin) for c in onsets]
-    divisions = [n for n in range(1, bar_len + 1) if bar_len % n == 0]
-    best = bar_len  # no even division fits: the finest one, nearest step for each note
-    for n in divisions:
-        slot = inner / n
-        if max(abs(c / slot - round(c / slot)) for c in relative) <= FIT_TOLERANCE:
-            best = n
-            break
-    slot = inner / best
-    steps = [min(bar_len - 1, round(c / slot) * (bar_len // best)) for c in relative]
-    return _spread(steps), bar_len
+        return []
+    gaps = [b - a for a, b in zip(onsets, onsets[1:], strict=False)]
+    unit = min(gaps) if gaps else max(1, width)
+    first = onsets[0]
+    lead = first if first <= max(unit, PADDING) else first % unit
+    slots = [round((c - lead) / unit) for c in onsets]
+    count = max(round(width / unit), slots[-1] + 1, 1)
+    if bar_len % count == 0:
+        steps = [slot * (bar_len // count) for slot in slots]
+    else:
+        steps = [round(slot * bar_len / count) for slot in slots]
+    return _spread([min(step, bar_len - 1) for step in steps])
 
 
 def _spread(steps: list[int]) -> list[int]:
@@ -430,8 +432,7 @@ def _place_by_bars(staff: Staff, widths: list[int], found, part: Part, info: Fil
             length = max(1, round((width - 1) / per_step))
             steps = [max(0, round((c - 1) / per_step)) for c in columns]
         else:
-            margin = 1 if columns and columns[0] >= 1 else 0
-            steps, length = _bar_steps(columns, width, bar_len, margin)
+            steps, length = _bar_steps(columns, width, bar_len), bar_len
         step_of = dict(zip(columns, steps, strict=True))
         length = max([length, *(step + 1 for step in steps)])
         _add_bar(part, [(step_of[c], s, e) for s, c, e in in_bar], length, staff)

@@ -94,14 +94,15 @@ def _assignments(
 def _playable_chord(
     pitches: list[int], tuning: tuple[int, ...], max_fret: int
 ) -> tuple[list[int], list[tuple[tuple[int, int], ...]]]:
-    """The largest subset of the chord that can be played (keeping high notes first) and its
-    assignments."""
-    ordered = sorted(set(pitches), reverse=True)
-    for size in range(min(len(ordered), len(tuning)), 0, -1):
-        for subset in combinations(ordered, size):
-            found = _assignments(list(subset), tuning, max_fret)
+    """The largest playable subset of the chord that keeps its highest note (the melody), with
+    higher notes preferred among equals, and its assignments."""
+    top, *rest = sorted(set(pitches), reverse=True)
+    for size in range(min(len(rest), len(tuning) - 1), -1, -1):
+        for others in combinations(rest, size):
+            subset = [top, *others]
+            found = _assignments(subset, tuning, max_fret)
             if found:
-                return list(subset), found
+                return subset, found
     return [], []
 
 
