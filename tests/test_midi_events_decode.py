@@ -101,8 +101,8 @@ def scores(draw) -> tuple[Score, int]:
     notes = resolve_overlaps(Note(s, s + d, p, i, loudness(v)) for s, d, p, i, v in raw)
     end = max(n.end for n in notes)
     change_ticks = draw(st.lists(st.integers(1, max(1, end - 1)), max_size=3, unique=True))
-    tempos = [(0, draw(st.integers(1, 999)))]
-    tempos += [(t, draw(st.integers(1, 999))) for t in sorted(change_ticks) if t < end]
+    tempos = [(0, draw(st.integers(4, 999)))]
+    tempos += [(t, draw(st.integers(4, 999))) for t in sorted(change_ticks) if t < end]
     meter = st.tuples(st.integers(1, 99), st.sampled_from(grammar.METER_DENOMINATORS))
     meters = [(0, *draw(meter))]
     meters += [(t, *draw(meter)) for t in sorted(draw(st.sets(st.integers(1, end), max_size=2)))]
@@ -145,7 +145,8 @@ REPAIRS = [
     ("T90 M4/4\n+C4..", "never switched off; closed at the end"),
     ("T90 M4/4\n@200+C4.-C4", "neither a program 0-127 nor D"),
     ("T90 M4/4\nv3+C4.-C4", "text without velocity"),
-    ("T0 M4/4\n+C4.-C4", "is not 1-999 BPM"),
+    ("T0 M4/4\n+C4.-C4", "is not 4-999 BPM"),
+    ("T3 M4/4\n+C4.-C4", "is not 4-999 BPM"),  # slower than MIDI can write
     ("T90 M4/3\n+C4.-C4", "is not like M4/4"),
     ("+C4.-C4", "no tempo"),
     ("T90\n+C4.-C4", "no meter"),

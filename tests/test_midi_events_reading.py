@@ -222,3 +222,11 @@ def test_too_many_instruments_are_refused(codec, tmp_path):
 def test_bad_options_are_user_errors(options, fragment):
     with pytest.raises(RnnMusicError, match=fragment):
         get_codec("midi-events", **options)
+
+
+def test_tempos_beyond_the_text_range_are_clamped(codec, tmp_path):
+    slow = [(0, mido.MetaMessage("set_tempo", tempo=16_000_000))]  # 3.75 BPM
+    fast = [(480, mido.MetaMessage("set_tempo", tempo=50_000))]  # 1200 BPM
+    path = write_tracks(tmp_path / "extreme.mid", 480, [slow + fast + notes(0, [(0, 8, 60)])])
+    [text] = codec.encode_file(path)
+    assert text == "T4 M4/4\n+C4....T999....-C4"

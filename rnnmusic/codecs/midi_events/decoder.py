@@ -110,7 +110,7 @@ class _Decoder:
         self.close(key, self.tick)
 
     def read_instrument(self, i: int) -> int:
-        rest = self.text[i + 1 :]
+        rest = self.text[i + 1 : i + 8]
         if rest.startswith(grammar.DRUM_KIT):
             self.instrument = grammar.DRUMS
             return i + 2
@@ -137,15 +137,16 @@ class _Decoder:
         return i + 2
 
     def read_tempo(self, i: int) -> int:
-        digits = _leading_digits(self.text[i + 1 :], len(str(grammar.MAX_TEMPO)))
-        if not digits or not 1 <= int(digits) <= grammar.MAX_TEMPO:
-            self.repair(i, f"tempo {'T' + digits!r} is not 1-{grammar.MAX_TEMPO} BPM; skipped")
+        digits = _leading_digits(self.text[i + 1 : i + 8], len(str(grammar.MAX_TEMPO)))
+        if not digits or not grammar.MIN_TEMPO <= int(digits) <= grammar.MAX_TEMPO:
+            limits = f"{grammar.MIN_TEMPO}-{grammar.MAX_TEMPO}"
+            self.repair(i, f"tempo {'T' + digits!r} is not {limits} BPM; skipped")
             return i + 1 + len(digits)
         _set_at(self.score.tempos, self.tick, (self.tick, int(digits)))
         return i + 1 + len(digits)
 
     def read_meter(self, i: int) -> int:
-        rest = self.text[i + 1 :]
+        rest = self.text[i + 1 : i + 8]
         numerator = _leading_digits(rest, 2)
         after = rest[len(numerator) :]
         denominator = _leading_digits(after[1:], 2) if after.startswith("/") else ""

@@ -13,7 +13,7 @@ NOTE_OFF = "-"  # - pitch class, octave
 INSTRUMENT = "@"  # @ then a General MIDI program 0-127, or D for the drum channel
 DRUM_KIT = "D"
 VELOCITY = "v"  # v then one hexadecimal digit: the loudness bin of the next note-ons
-TEMPO = "T"  # T then beats (quarter notes) per minute, 1-999
+TEMPO = "T"  # T then beats (quarter notes) per minute, 4-999
 METER = "M"  # M then numerator / denominator, e.g. M3/4
 BAR_LINE = "\n"  # layout only: written after the wait that starts a bar; never two in a row
 HEADER_GAP = " "  # layout only: between the tempo and meter of the first line
@@ -28,6 +28,7 @@ DEFAULT_PROGRAM = 0  # notes before any @ event play on this instrument (acousti
 DEFAULT_TEMPO = 120  # beats per minute, as MIDI assumes without a tempo event
 DEFAULT_METER = (4, 4)
 
+MIN_TEMPO = 4  # slower does not fit MIDI's 24-bit microseconds per beat
 MAX_TEMPO = 999
 MAX_PROGRAM_DIGITS = 3
 MAX_METER_NUMERATOR = 99

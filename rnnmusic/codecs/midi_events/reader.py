@@ -162,7 +162,8 @@ def _score_from_tracks(
         kind = message.type
         if kind == "set_tempo":
             if message.tempo > 0:
-                bpm = min(grammar.MAX_TEMPO, max(1, round(60_000_000 / message.tempo)))
+                bpm = round(60_000_000 / message.tempo)
+                bpm = min(grammar.MAX_TEMPO, max(grammar.MIN_TEMPO, bpm))
                 _set(tempos, (grid(tick), bpm))
         elif kind == "time_signature":
             if grammar.valid_meter(message.numerator, message.denominator):
