@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from rnnmusic.batches import validation_loss
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.codecs import Codec, Piece
 from rnnmusic.corpus import Corpus
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.ngram import BaselineResult, baseline, rolling_hashes
 from rnnmusic.sample import SampleConfig, generate, pick_device
-from rnnmusic.batches import validation_loss
 from rnnmusic.train import LN2
 
 COPY_WINDOW = 32
