@@ -42,6 +42,7 @@ class BuildReport:
     skipped: dict[str, str] = field(default_factory=dict)  # path -> reason
     pieces: int = 0
     duplicates: int = 0
+    pieces_skipped: dict[str, int] = field(default_factory=dict)  # reason -> pieces left out
     train_pieces: int = 0
     valid_pieces: int = 0
     train_tokens: int = 0
@@ -57,6 +58,11 @@ class BuildReport:
             f"validation {self.valid_pieces} pieces / {self.valid_tokens:,} tokens, "
             f"vocabulary {self.vocab_size} characters, {self.seconds:.1f} s",
         ]
+        if self.pieces_skipped:
+            reasons = ", ".join(f"{n} × {r}" for r, n in self.pieces_skipped.items())
+            lines.append(
+                f"left out {sum(self.pieces_skipped.values())} pieces inside files: {reasons}"
+            )
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} files:")
             by_reason = Counter(_reason_kind(r) for r in self.skipped.values())
@@ -264,6 +270,8 @@ def build_corpus(
                 report.skipped[str(path)] = reason or "unreadable"
                 continue
             report.files_read += 1
+            for reason in getattr(pieces, "skipped", ()):
+                report.pieces_skipped[reason] = report.pieces_skipped.get(reason, 0) + 1
             for piece in pieces:
                 if sep in piece or not piece:
                     continue  # a codec bug would break piece boundaries; never let it in
@@ -275,6 +283,9 @@ def build_corpus(
                         continue
                     seen.add(digest)
                 counts.update(piece)
+                split_key = codec.split_key(piece)
+                if split_key != piece:
+                    digest = hashlib.blake2b(split_key.encode("utf-8"), digest_size=16).digest()
                 if _is_valid_piece(digest, valid_fraction):
                     streams["valid"].write(piece + sep)
                     report.valid_pieces += 1

@@ -28,6 +28,16 @@ class Piece:
         return not self.repairs
 
 
+class Pieces(list):
+    """What `encode_file` may return instead of a plain list when it left some pieces of a file
+    out (a multi-voice tune, a tune without notes): `skipped` holds one short reason per piece
+    left out, and corpus building counts them in its report."""
+
+    def __init__(self, pieces: Iterable[str] = (), skipped: Iterable[str] = ()):
+        super().__init__(pieces)
+        self.skipped: list[str] = list(skipped)
+
+
 @dataclass(frozen=True)
 class Option:
     """A codec setting that changes the text it produces; exposed as `--NAME` on the CLI."""
@@ -127,6 +137,12 @@ class Codec:
         from rnnmusic.constraints import TableConstraint
 
         return TableConstraint(grammar, vocab)
+
+    def split_key(self, piece: str) -> str:
+        """Pieces with equal split keys go to the same train/validation split. A codec that
+        writes several versions of one piece (transposed copies) returns what they share, so
+        validation never scores a piece the model trained on in another form."""
+        return piece
 
     # -- helpers shared by codecs --------------------------------------------------------------
 

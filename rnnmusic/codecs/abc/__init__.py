@@ -1,0 +1,11 @@
+"""The `abc` codec (ABC notation for folk tunes) and its built-in corpus, `folk-abc`.
+
+Modules: reader (files → raw tunes), fields (header values), syntax (body tokens), tune (the
+canonical tune and the body-cleaning pass), normalise (raw tunes and model text → tunes),
+transpose, codec (the Codec class and writers), folk_corpus (the built-in source).
+"""
+
+from rnnmusic.codecs.abc import folk_corpus as _folk_corpus  # noqa: F401  (registers folk-abc)
+from rnnmusic.codecs.abc.codec import AbcCodec, AbcPiece
+
+__all__ = ["AbcCodec", "AbcPiece"]

@@ -1,0 +1,253 @@
+"""A tune in the codec's canonical form, and the one body-cleaning pass that both reading files
+and decoding model output go through, so what the model sees and what it may write agree.
+
+Canonical text (see codecs/abc/README.md):
+    R:reel            (only when a known dance type was given)
+    M:4/4
+    L:1/8
+    K:G
+    body lines        (tokens in canonical spelling, single spaces, no blank lines)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rnnmusic.codecs.abc.fields import Key
+from rnnmusic.codecs.abc.syntax import NOTE_LIKE, Token, bar_token, lex_line, token
+
+FIELD_LINE = re.compile(r"^([A-Za-z+]):(?![|:])(.*)$")
+
+
+@dataclass
+class Tune:
+    meter: str
+    length: str
+    key: Key
+    lines: list[list[Token]]
+    rhythm: str | None = None
+
+    @property
+    def text(self) -> str:
+        header = [f"R:{self.rhythm}"] if self.rhythm else []
+        header += [f"M:{self.meter}", f"L:{self.length}", f"K:{self.key.text}"]
+        return "\n".join(header + ["".join(t.text for t in line) for line in self.lines])
+
+    @property
+    def notes(self) -> int:
+        return sum(t.kind == "note" for line in self.lines for t in line)
+
+    @property
+    def events(self) -> int:
+        """Notes and rests: a tune needs at least one to be music at all."""
+        return sum(t.kind in ("note", "rest", "mrest") for line in self.lines for t in line)
+
+
+@dataclass
+class BodyIssues:
+    """What cleaning a body changed. Reading files ignores most of it; decoding reports it."""
+
+    stray: list[str] = field(default_factory=list)  # unreadable characters
+    changes: list[str] = field(default_factory=list)  # readable things dropped or changed
+    repairs: list[str] = field(default_factory=list)  # structure fixed (brackets, slurs, ties)
+    voices: set[str] = field(default_factory=set)  # voice ids met in V: fields
+
+
+def clean_body(lines: list[str]) -> tuple[list[list[Token]], BodyIssues]:
+    """Tokenise body lines and make the token stream well formed: chords and grace groups
+    closed and non-empty, slurs balanced, ties and broken rhythms only after a note."""
+    issues = BodyIssues()
+    lexed_lines = [_lex_body_line(line, issues) for line in lines]
+    state = _Structure(issues)
+    out = [state.line(tokens) for tokens in lexed_lines]
+    state.finish(out)
+    return [line for line in out if line], issues
+
+
+def _lex_body_line(line: str, issues: BodyIssues) -> list[Token]:
+    if line.startswith("%"):
+        return []
+    field_line = FIELD_LINE.match(line)
+    if field_line:
+        name, value = field_line.groups()
+        if name == "V":
+            words = value.split("%")[0].split()
+            issues.voices.add(words[0] if words else "")
+            return []
+        if name in "KML":
+            line = f"[{name}:{value.split('%')[0].strip()}]"
+        else:
+            issues.changes.append(f"dropped the {name}: line")
+            return []
+    line = _strip_comment(line)
+    lexed = lex_line(line)
+    issues.stray.extend(lexed.stray)
+    issues.changes.extend(lexed.changes)
+    issues.voices.update(lexed.voices)
+    return lexed.tokens
+
+
+def _strip_comment(line: str) -> str:
+    cut = line.find("%")
+    while cut > 0 and line[cut - 1] == "\\":
+        cut = line.find("%", cut + 1)
+    return line if cut < 0 else line[:cut]
+
+
+class _Structure:
+    """The nesting rules of the body, applied token by token across lines."""
+
+    def __init__(self, issues: BodyIssues):
+        self.issues = issues
+        self.open_slurs: list[Token] = []  # each unmatched "(" (tokens are distinct objects)
+        self.previous: list[Token] = []  # the last line written, for endings that open a line
+
+    def repair(self, text: str) -> None:
+        self.issues.repairs.append(text)
+
+    def line(self, tokens: list[Token]) -> list[Token]:
+        out: list[Token] = []
+        group: str | None = None  # "chord" or "grace" while inside one
+        group_start = 0
+        for tok in tokens:
+            if group is not None:
+                if tok.kind == "note" or (group == "chord" and _fits_chord(tok, out)):
+                    out.append(tok)
+                    continue
+                if tok.kind == "space":
+                    continue
+                if group == "grace" and tok.kind in ("deco", "shortdeco"):
+                    self.repair("dropped a decoration inside grace notes")
+                    continue
+                closer = "chord_close" if group == "chord" else "grace_close"
+                if tok.kind == closer:
+                    self._close_group(out, group_start, tok)
+                    group = None
+                    continue
+                self.repair(f"closed an unclosed {group}")
+                self._close_group(out, group_start, token(closer, "]" if group == "chord" else "}"))
+                group = None
+            if tok.kind in ("chord_open", "grace_open"):
+                group, group_start = tok.kind.split("_")[0], len(out)
+                out.append(tok)
+            elif tok.kind in ("chord_close", "grace_close"):
+                self.repair(f"dropped a stray {tok.text[0]!r}")
+            elif tok.kind == "slur_open":
+                self.open_slurs.append(tok)
+                out.append(tok)
+            elif tok.kind == "slur_close":
+                if self.open_slurs:
+                    self.open_slurs.pop()
+                    out.append(tok)
+                else:
+                    self.repair("dropped a ')' that closes no slur")
+            elif tok.kind == "tie":
+                while out and out[-1].kind == "space":
+                    out.pop()  # "G4 - G8": the tie belongs to the note before it
+                if _last(out) == "broken":
+                    out.pop()  # "A>-G": music21 reads the tie, not the broken rhythm
+                    self.repair("dropped a broken rhythm followed by a tie")
+                if _last(out) in ("note", "chord_close"):
+                    out.append(tok)
+                else:
+                    self.repair("dropped a tie '-' that follows no note")
+            elif tok.kind == "broken":
+                before = next((t.kind for t in reversed(out) if t.kind not in _BEFORE_BROKEN), None)
+                if before in NOTE_LIKE:
+                    out.append(tok)
+                else:
+                    self.repair(f"dropped a broken rhythm {tok.text!r} that follows no note")
+            elif tok.kind == "ending":
+                self._attach_ending(out, tok)
+            elif tok.kind == "bar" and out and out[-1].kind == "bar" and out[-1].text[-1] in "|]:":
+                out[-1] = bar_token(out[-1].text + tok.text)  # ":|" "|]" read as one ":||]"
+            elif tok.kind == "space":
+                if out and out[-1].kind != "space":
+                    out.append(tok)
+            else:
+                out.append(tok)
+        if group is not None:
+            self.repair(f"closed an unclosed {group}")
+            closer = token(f"{group}_close", "]" if group == "chord" else "}")
+            self._close_group(out, group_start, closer)
+        self._drop_dangling_broken(out)
+        out = tidy_spaces(out)
+        if out:
+            self.previous = out
+        return out
+
+    def _attach_ending(self, out: list[Token], ending: Token) -> None:
+        """Endings are written on their bar line ("|1", ":|2"), also when they open the next
+        line. Elsewhere only "[1…" and "[2…" stay: music21 cannot read "[3" on its own, and
+        abc2midi rejects endings on other bar lines ("||2")."""
+        spaces = []
+        while out and out[-1].kind == "space":
+            spaces.append(out.pop())
+        target = out if out else self.previous
+        if target and target[-1].kind == "bar" and target[-1].text in ("|", ":|"):
+            target[-1] = token("bar", target[-1].text + ending.text[1:])
+        elif ending.text[1] in "12":
+            out.extend(spaces)
+            out.append(ending)
+        else:
+            out.extend(spaces)
+            self.repair(f"dropped the ending {ending.text!r} that follows no bar line")
+
+    def _close_group(self, out: list[Token], start: int, closer: Token) -> None:
+        if any(t.kind == "note" for t in out[start + 1 :]):
+            out.append(closer)
+            return
+        self.repair(
+            "dropped an empty chord"
+            if closer.kind == "chord_close"
+            else "dropped empty grace notes"
+        )
+        del out[start:]
+
+    def _drop_dangling_broken(self, out: list[Token]) -> None:
+        """A broken rhythm needs a note after it on the same line."""
+        for i in range(len(out) - 1, -1, -1):
+            if out[i].kind != "broken":
+                continue
+            following = next((t for t in out[i + 1 :] if t.kind not in _AFTER_BROKEN), None)
+            if following is None or following.kind not in _NOTE_STARTS:
+                self.repair(f"dropped a broken rhythm {out[i].text!r} that leads to no note")
+                del out[i]
+
+    def finish(self, lines: list[list[Token]]) -> None:
+        """Slurs still open at the end of the tune lose their '('."""
+        if not self.open_slurs:
+            return
+        unclosed = {id(tok) for tok in self.open_slurs}
+        for _ in unclosed:
+            self.repair("dropped a '(' whose slur never closes")
+        for line in lines:
+            line[:] = tidy_spaces([t for t in line if id(t) not in unclosed])
+        self.open_slurs = []
+
+
+def _fits_chord(tok: Token, out: list[Token]) -> bool:
+    """Inside a chord: decorations before notes ("[.Af]"), ties after them ("[C-E]")."""
+    return tok.kind in ("deco", "shortdeco") or (tok.kind == "tie" and _last(out) == "note")
+
+
+_BEFORE_BROKEN = frozenset({"space", "slur_close"})  # "(AB)>c", "B > A"
+_AFTER_BROKEN = frozenset({"space", "slur_open", "slur_close", "deco", "shortdeco", "symbol"})
+_NOTE_STARTS = frozenset({"note", "rest", "chord_open", "grace_open", "tuplet"})
+
+
+def tidy_spaces(tokens: list[Token]) -> list[Token]:
+    """Single spaces between tokens, none at either end of a line."""
+    out: list[Token] = []
+    for tok in tokens:
+        if tok.kind == "space" and (not out or out[-1].kind == "space"):
+            continue
+        out.append(tok)
+    if out and out[-1].kind == "space":
+        out.pop()
+    return out
+
+
+def _last(out: list[Token]) -> str | None:
+    return out[-1].kind if out else None
