@@ -199,3 +199,36 @@ def test_decode_never_raises_and_writes_files_that_read_back(codec, tmp_path, te
 
 def test_fret_letters_cover_frets_ten_to_twenty_four():
     assert FRET_CHARS[10] == "a" and FRET_CHARS[24] == "o"
+
+
+def test_staff_without_bar_lines_counts_its_common_gap_as_an_eighth(codec, tmp_path):
+    path = tmp_path / "arpeggio.tab"
+    path.write_text(
+        "Am arpeggio, no bar lines\n"
+        "e-----------0-------\n"
+        "B---------1---1-----\n"
+        "G-------2-------2---\n"
+        "D-----2-----------2-\n"
+        "A---0---------------\n"
+        "E-------------------\n"
+    )
+    (text,) = codec.encode_file(path)
+    tab = codec.decode(text).tab
+    assert [(n.start, n.string, n.fret) for n in tab.notes()] == [
+        (0, 1, 0), (2, 2, 2), (4, 3, 2), (6, 4, 1), (8, 5, 0), (10, 4, 1), (12, 3, 2), (14, 2, 2)
+    ]  # fmt: skip
+    assert [len(bar) for bar in tab.bars] == [16]
+
+
+ascii_noise = st.text(alphabet="-----|||0123456789hpbr/\\~xX()<>*PM eEBGDA:\n", max_size=400)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(ascii_noise, st.text(max_size=200)))
+def test_ascii_reader_is_total_and_its_tabs_encode_cleanly(text):
+    from rnnmusic.codecs.tab.ascii_reader import read_ascii
+    from rnnmusic.codecs.tab.codec import encode_tab
+
+    codec = get_codec("tab")
+    for tab in read_ascii(text).tabs:
+        assert codec.decode(encode_tab(tab)).clean
