@@ -107,7 +107,7 @@ def _render_bar(tab: Tab, bar, width: int) -> tuple[list[str], str]:
                 continue
             text = "x" if cell == DEAD else str(FRET_CHARS.index(cell))
             rows[s][at : at + len(text)] = list(text)
-            if mark in (LEGATO, SLIDE) and rows[s][at - 1] == "-":
+            if mark in (LEGATO, SLIDE) and at > 1 and rows[s][at - 1] == "-":
                 rows[s][at - 1] = _between(mark, previous_fret[s], FRET_CHARS.find(cell))
             after = at + len(text)
             if (

@@ -374,7 +374,7 @@ def _strike(beat, s: int, cell: str, mark: str, strings: int, last_note: dict) -
         previous.effect.hammer = True
     elif mark == SLIDE:
         if previous is not None and previous.type != gp.NoteType.dead:
-            previous.effect.slides = [gp.SlideType.shiftSlideTo]
+            previous.effect.slides = [*previous.effect.slides, gp.SlideType.shiftSlideTo]
         else:
             effect.slides = [gp.SlideType.intoFromBelow]
     elif mark == BEND:

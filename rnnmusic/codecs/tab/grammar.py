@@ -109,8 +109,8 @@ def parse_text(text: str) -> tuple[Tab, list[str]]:
     columns_per_bar = [
         [_parse_group(g, tab.strings, repairs) for g in bar] for bar in raw_bars if bar
     ]
-    _fix_meaning(columns_per_bar, repairs)
     tab.bars = _fit_bars(columns_per_bar, tab, repairs)
+    _fix_meaning(tab.bars, repairs)  # after fitting: padding can cut a sustain short
     if not tab.bars:
         repairs.add("no groups; wrote one silent bar")
         tab.bars = [[Column.empty(tab.strings) for _ in range(tab.nominal_bar)]]
