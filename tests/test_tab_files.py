@@ -129,6 +129,14 @@ def test_gp5_from_pyguitarpro_round_trips_through_our_text(codec, tmp_path):
     assert (1, 14) in {(n.string, n.value) for n in tied}  # held over the bar line
 
 
+@pytest.mark.parametrize("ext", [".gp3", ".gp4"])
+def test_older_guitar_pro_versions_read_the_same(tmp_path, ext):
+    write_song(tmp_path / "song.gp5")
+    older = tmp_path / f"song{ext}"
+    gp.write(gp.parse(str(tmp_path / "song.gp5")), str(older))  # version from the extension
+    assert get_codec("tab", grid=24).encode_file(older) == [GUITAR_TEXT]
+
+
 def test_track_option_picks_the_bass(tmp_path):
     source = tmp_path / "song.gp5"
     write_song(source)
