@@ -55,6 +55,10 @@ class Constraint:
         """(B,) bool: samples that have finished their piece."""
         raise NotImplementedError
 
+    def shortest_piece(self) -> int:
+        """Fewest characters a whole piece and its separator take."""
+        raise NotImplementedError
+
     def feed(self, text: str, vocab: list[str]) -> None:
         """Advance every sample through a prime; a prime the grammar rejects is a clear error."""
         index = {ch: i for i, ch in enumerate(vocab)}

@@ -102,6 +102,11 @@ def sample_texts(
     last = prime[:, -1]
     if constraint is not None:
         constraint.reset(batch, device)
+        if config.length < constraint.shortest_piece():
+            raise RnnMusicError(
+                f"--length {config.length} is too short for a whole piece with --strict "
+                f"(at least {constraint.shortest_piece()} characters)"
+            )
         if user_prime:
             constraint.feed(config.prime, vocab)
     stepper = Stepper(model, batch)

@@ -80,6 +80,12 @@ class MidiEventsCodec(Codec):
         score, repairs = decode_text(text, self.ticks_per_beat, self.bins)
         return MidiPiece(text=text, repairs=repairs, score=score)
 
+    def constraint(self, vocab: list[str]):
+        """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
+        from rnnmusic.codecs.midi_events.constraint import MidiEventsConstraint
+
+        return MidiEventsConstraint(vocab, self.ticks_per_beat, self.velocity_bins)
+
     def write(self, piece: Piece, path: str | Path) -> None:
         self.check_output(path)
         if not isinstance(piece, MidiPiece) or piece.score is None:
