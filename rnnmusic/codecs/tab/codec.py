@@ -108,6 +108,12 @@ class TabCodec(Codec):
         tab, repairs = parse_text(text)
         return TabPiece(text=text, repairs=repairs, tab=tab)
 
+    def constraint(self, vocab: list[str]):
+        """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
+        from rnnmusic.codecs.tab.constraint import TabConstraint
+
+        return TabConstraint(vocab)
+
     def write(self, piece: Piece, path: str | Path) -> None:
         ext = self.check_output(path)
         tab = piece.tab if isinstance(piece, TabPiece) else parse_text(piece.text)[0]

@@ -1,0 +1,250 @@
+"""The tab text as a state machine for strict sampling: which character may come next.
+
+Header states carry what the rest of the header needs (the grid, a numerator, digits so far);
+body states carry the grid, the number of strings N and the position in the group. Each move
+comes with an `Action`: the one requirement it makes of the sample's memory (a sounding note
+for `=`, a fretted note now and before for `h`, room in the bar for a new group, a statable bar
+length for `|`) and what it changes there. constraint.py compiles this over a vocabulary.
+
+Only the canonical subset of the header the decoder accepts is spelled: tokens in the order
+g m q t, numbers without leading zeros, note names with sharps only (never E#, B#) and octaves
+0-6, so that fret 24 on the highest string is still a MIDI pitch.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from rnnmusic.codecs.tab.grammar import (
+    BAR_END,
+    DENOMINATORS,
+    GROUP_END,
+    LONG_BAR_FACTOR,
+    LONG_BAR_WHOLES,
+    MARKS_START,
+    MAX_NUMERATOR,
+    TEMPO_RANGE,
+    bar_signature,
+)
+from rnnmusic.codecs.tab.model import (
+    DEAD,
+    FRET_CHARS,
+    GRIDS,
+    LEGATO,
+    MARK_CHARS,
+    MAX_STRINGS,
+    MIN_STRINGS,
+    NO_MARK,
+    PALM_MUTE,
+    REST,
+    STANDARD,
+    SUSTAIN,
+)
+
+DIGITS = "0123456789"
+NOTE_LETTERS = "CDEFGAB"
+SHARPABLE = "CDFGA"
+TUNING_OCTAVES = "0123456"
+SEPARATOR = "\n\n"
+BAR_TAIL = len(BAR_END + SEPARATOR)  # what ends the last bar and the piece
+
+# per-string bits
+SOUNDING, FRET_NOW, DEAD_NOW, FRETTED_BEFORE = 1, 2, 4, 8
+CELL_BITS = {REST: 0, SUSTAIN: SOUNDING, DEAD: SOUNDING | DEAD_NOW}
+CELL_BITS.update({ch: SOUNDING | FRET_NOW for ch in FRET_CHARS})
+
+# what a character requires of the sample (one per transition)
+NONE, SOUNDS, FRETTED, STRUCK, LEGATO_OK, ROOM, ROOM_SOUNDS, BAR_FULL, FORBIDDEN = range(9)
+ALWAYS_AVAILABLE = (NONE, ROOM, BAR_FULL)  # on the shortest way to the end, these always hold
+
+# bar lengths are tabled per grid up to the longest any time signature states (32 whole notes)
+STRIDE = MAX_NUMERATOR * max(GRIDS) + 2
+
+
+@dataclass(frozen=True)
+class Action:
+    """What one character requires, and what it does to the sample's memory."""
+
+    need: int = NONE
+    cell: int = -1  # the string bits this cell writes on the state's string (-1: not a cell)
+    group_end: bool = False
+    bar_end: bool = False
+    bar_max: int = -1  # the longest bar the header allows, once it is known
+
+
+# -- bar lengths the decoder keeps as they are ----------------------------------------------
+
+
+@functools.cache
+def statable(steps: int, grid: int) -> bool:
+    """True when a time signature states a bar of this many steps (the decoder pads others)."""
+    return steps >= 1 and bar_signature(steps, grid) is not None
+
+
+@functools.cache
+def longest_bar(grid: int, nominal: int) -> int:
+    """The most groups a bar may hold: within the decoder's overlong-bar limit, and statable."""
+    limit = max(LONG_BAR_FACTOR * nominal, LONG_BAR_WHOLES * grid)
+    return max(n for n in range(1, limit + 1) if statable(n, grid))
+
+
+def shortest_bar(grid: int) -> int:
+    return next(n for n in range(1, grid + 1) if statable(n, grid))
+
+
+def _viable(value: int, low: int, high: int, most_digits: int) -> bool:
+    """Some number that starts with the digits of `value` lies in [low, high]."""
+    lo = hi = value
+    for _ in range(most_digits - len(str(value)) + 1):
+        if hi >= low and lo <= high:
+            return True
+        lo, hi = lo * 10, hi * 10 + 9
+    return False
+
+
+# -- the syntax -----------------------------------------------------------------------------
+
+
+class TabSyntax:
+    """The text as a state machine. Header states carry what the rest of the header needs;
+    body states carry (grid, strings) and the position in the group."""
+
+    start = ("start",)
+
+    def is_done(self, state) -> bool:
+        return state[0] == "done"
+
+    def transition(self, state, ch: str) -> tuple[tuple, Action] | None:
+        kind = state[0]
+        if kind == "start":
+            return (("g", ""), Action()) if ch == "g" else None
+        if kind == "g":
+            return self._grid(state[1], ch)
+        if kind == "gap":
+            return self._token_letter(state[1], state[2], ch)
+        if kind == "m":
+            return self._numerator(state[1], state[2], ch)
+        if kind == "m/":
+            return self._denominator(*state[1:], ch)
+        if kind == "q":
+            return self._tempo(state[1], state[2], ch)
+        if kind in ("t", "t.", "t#"):
+            return self._tuning(state, ch)
+        return self._body(state, ch)
+
+    # -- header ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _token_end(grid: int, token: str, ch: str, action: Action | None = None):
+        """A space before the next header token, or the newline that ends the header."""
+        action = action or Action()
+        if ch == " ":
+            return ("gap", grid, token), action
+        if ch == "\n":
+            return ("bar", grid, len(STANDARD)), action
+        return None
+
+    def _grid(self, digits: str, ch: str):
+        texts = [str(g) for g in GRIDS]
+        if ch in DIGITS and any(t.startswith(digits + ch) for t in texts):
+            return ("g", digits + ch), Action()
+        if digits in texts:
+            grid = int(digits)
+            return self._token_end(grid, "g", ch, Action(bar_max=longest_bar(grid, grid)))
+        return None
+
+    @staticmethod
+    def _token_letter(grid: int, last: str, ch: str):
+        order = "gmqt"
+        if ch not in order[1:] or order.index(ch) <= order.index(last):
+            return None
+        return (ch, grid, 0), Action()
+
+    @staticmethod
+    def _numerator(grid: int, num: int, ch: str):
+        if ch in DIGITS and (num or ch != "0") and num * 10 + int(ch) <= MAX_NUMERATOR:
+            return ("m", grid, num * 10 + int(ch)), Action()
+        if ch == "/" and num:
+            return ("m/", grid, num, ""), Action()
+        return None
+
+    def _denominator(self, grid: int, num: int, digits: str, ch: str):
+        fitting = [str(d) for d in DENOMINATORS if (num * grid) % d == 0]
+        if ch in DIGITS and any(t.startswith(digits + ch) for t in fitting):
+            return ("m/", grid, num, digits + ch), Action()
+        if digits in fitting:
+            nominal = num * grid // int(digits)
+            return self._token_end(grid, "m", ch, Action(bar_max=longest_bar(grid, nominal)))
+        return None
+
+    def _tempo(self, grid: int, value: int, ch: str):
+        low, high = TEMPO_RANGE
+        if ch in DIGITS and (value or ch != "0"):
+            new = value * 10 + int(ch)
+            return (("q", grid, new), Action()) if _viable(new, low, high, 3) else None
+        if low <= value <= high:
+            return self._token_end(grid, "q", ch)
+        return None
+
+    @staticmethod
+    def _tuning(state, ch: str):
+        """Note names one after another (letter, optional sharp, octave); a newline ends them."""
+        kind, grid, count = state[:3]
+        if kind == "t":
+            if ch in NOTE_LETTERS and count < MAX_STRINGS:
+                return ("t.", grid, count, ch in SHARPABLE), Action()
+            if ch == "\n" and count >= MIN_STRINGS:
+                return ("bar", grid, count), Action()
+            return None
+        if ch == "#" and kind == "t." and state[3]:
+            return ("t#", grid, count), Action()
+        if ch in TUNING_OCTAVES:
+            return ("t", grid, count + 1), Action()
+        return None
+
+    # -- body -----------------------------------------------------------------------------------
+
+    def _body(self, state, ch: str):
+        kind, grid, strings = state[0], state[1], state[2]
+        if kind in ("bar", "next", "nl") and ch in CELL_BITS:  # a new group's first cell
+            need = ROOM_SOUNDS if ch == SUSTAIN else ROOM
+            return self._after_cell(grid, strings, 1), Action(need, CELL_BITS[ch])
+        if kind == "cell" and ch in CELL_BITS:
+            need = SOUNDS if ch == SUSTAIN else NONE
+            return self._after_cell(grid, strings, state[3] + 1), Action(need, CELL_BITS[ch])
+        if kind == "full" and ch == MARKS_START:
+            return ("mark", grid, strings, 0), Action()
+        if kind in ("full", "marked") and ch == GROUP_END:
+            return ("next", grid, strings), Action(group_end=True)
+        if kind == "mark" and ch in MARK_CHARS:
+            k = state[3] + 1
+            after = ("mark", grid, strings, k) if k < strings else ("marked", grid, strings)
+            return after, Action(_mark_need(ch))
+        if kind == "next" and ch == BAR_END:
+            return ("barend", grid, strings), Action(BAR_FULL, bar_end=True)
+        if kind == "barend" and ch == "\n":
+            return ("nl", grid, strings), Action()
+        if kind == "nl" and ch == "\n":
+            return ("done",), Action()
+        return None
+
+    @staticmethod
+    def _after_cell(grid: int, strings: int, written: int) -> tuple:
+        return ("cell", grid, strings, written) if written < strings else ("full", grid, strings)
+
+
+def _mark_need(mark: str) -> int:
+    if mark == NO_MARK:
+        return NONE
+    if mark == PALM_MUTE:
+        return STRUCK  # the one mark a dead note takes
+    return LEGATO_OK if mark == LEGATO else FRETTED
+
+
+IN_BAR = ("cell", "full", "mark", "marked", "next")  # states inside a bar that has begun
+
+
+def string_of(state) -> int:
+    """The string a state's characters concern (a group's first cell: string 0)."""
+    return state[3] if state[0] in ("cell", "mark") else 0

@@ -1,0 +1,181 @@
+"""`generate --strict` for tab: an untrained model writes only tabs that decode with zero
+repairs and open as Guitar Pro, ASCII tab and MIDI files."""
+
+from __future__ import annotations
+
+import re
+
+import guitarpro
+import mido
+import pytest
+import torch
+
+from rnnmusic.codecs import get_codec
+from rnnmusic.codecs.tab.constraint import TabConstraint
+from rnnmusic.codecs.tab.grammar import format_tab
+from rnnmusic.errors import RnnMusicError
+from rnnmusic.model import CharRNN, ModelConfig
+from rnnmusic.sample import SampleConfig, sample_texts
+
+# every character the grammar knows (cells, marks, header), so the sampler can try every mistake
+VOCAB = sorted(set("-=x0123456789abcdefghijklmno.:|\nhbr/~m*gqt #ABCDEFG"))
+PRIMES = {  # a prime fixes the grid, time signature and tuning (4, 6 and 7 strings)
+    "any header": None,
+    "g12 drop D": "g12 m3/4 tD2A2D3G3B3E4\n",
+    "g16 bass": "g16 q90 tE1A1D2G2\n",
+    "g48 seven strings": "g48 m7/8 q140 tB1E2A2D3G3B3E4\n",
+}
+CODEC = get_codec("tab")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The models here are tiny: a second thread only waits for a core that other tests hold
+    (on a busy machine each step then takes milliseconds instead of microseconds)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _model(seed: int = 0) -> CharRNN:
+    torch.manual_seed(seed)
+    return CharRNN(ModelConfig(vocab_size=len(VOCAB), hidden_size=32, num_layers=1))
+
+
+def _strict(model: CharRNN, num: int, length: int, seed: int, **options) -> list[str]:
+    config = SampleConfig(num=num, length=length, seed=seed, **options)
+    return sample_texts(model, VOCAB, CODEC.separator, config, "cpu", CODEC.constraint(VOCAB))
+
+
+def _repaired(texts: list[str]) -> list[tuple[str, list[str]]]:
+    return [(text[:120], piece.repairs) for text in texts if (piece := CODEC.decode(text)).repairs]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prime", PRIMES.values(), ids=PRIMES.keys())
+def test_thousands_of_strict_samples_decode_with_zero_repairs(prime):
+    model = _model()
+    texts = []
+    for seed, num, length, temperature in (
+        (0, 400, 60, 1.0),
+        (1, 400, 400, 2.0),
+        (2, 100, 1200, 0.8),
+    ):
+        texts += _strict(model, num, length, seed, prime=prime, temperature=temperature)
+    assert _repaired(texts) == []
+    pieces = [CODEC.decode(text).tab for text in texts]
+    if prime is not None:
+        assert all(text.startswith(prime) for text in texts)
+        assert {format_tab(tab).split("\n")[0] for tab in pieces} == {prime.strip()}
+    # real tabs, not empty bars: notes, held notes, techniques and bar lines all occur
+    assert sum(bool(tab.notes()) for tab in pieces) > 0.9 * len(texts)
+    assert sum("=" in text.partition("\n")[2] for text in texts) > len(texts) // 2
+    assert sum(any(n.mark == "h" for n in tab.notes()) for tab in pieces) > len(texts) // 4
+    assert sum(len(tab.bars) > 1 for tab in pieces) > len(texts) // 10
+
+
+def test_a_few_hundred_strict_samples_decode_with_zero_repairs():
+    model = _model(1)
+    texts = _strict(model, 200, 300, seed=4, temperature=1.5)
+    texts += _strict(model, 100, 150, seed=5, prime=PRIMES["g12 drop D"], top_k=12)
+    assert _repaired(texts) == []
+
+
+def test_samples_end_with_a_whole_piece_however_short_the_length():
+    model = _model(2)
+    shortest = CODEC.constraint(VOCAB).shortest_piece()
+    assert shortest == len("g8\n------.|\n\n")
+    texts = _strict(model, 100, shortest, seed=0)
+    assert all(re.fullmatch(r"g8\n[-x0-9a-o]{6}\.\|", text) for text in texts), texts[:3]
+    for length in (shortest + 1, 20, 31, 45):
+        texts = _strict(model, 100, length, seed=length)
+        assert _repaired(texts) == [], length
+
+
+@pytest.mark.parametrize(
+    ("prime", "fewest"),
+    [
+        (PRIMES["g12 drop D"], 3 * len("------.") + 3),  # a bar of 3/8 at least, "|\n\n"
+        (PRIMES["g48 seven strings"], 3 * len("-------.") + 3),  # 1/16 at least
+        (PRIMES["g12 drop D"] + "------." * 4 + "-", 5 + 1 + 7 + 3),  # 4 groups: on to 6
+        (PRIMES["g16 bass"] + "----.|\n0123.", 3),  # a bar may end after any group
+    ],
+)
+def test_after_a_prime_the_piece_ends_in_the_fewest_characters_it_can(prime, fewest):
+    model = _model(2)
+    length = max(fewest, CODEC.constraint(VOCAB).shortest_piece())
+    texts = _strict(model, 100, length, seed=1, prime=prime)
+    assert _repaired(texts) == []
+    if length == fewest:  # exactly the characters left: the shortest ending, nothing else
+        shapes = {re.sub("[-=x0-9a-o]", "c", text[len(prime) :]) for text in texts}
+        assert len(shapes) == 1 and ":" not in shapes.pop()
+    if fewest - 1 >= CODEC.constraint(VOCAB).shortest_piece():
+        with pytest.raises(RnnMusicError, match=f"cannot end within --length {fewest - 1}"):
+            _strict(model, 2, fewest - 1, seed=1, prime=prime)
+
+
+def test_without_strict_the_same_model_needs_repairs():
+    config = SampleConfig(num=200, length=300, seed=0)
+    texts = sample_texts(_model(), VOCAB, CODEC.separator, config, "cpu")
+    assert len(_repaired(texts)) > 190
+
+
+def test_prime_and_length_are_checked_against_the_grammar():
+    model = _model()
+    good = "g16 m3/4\n02----.=3----:-h----."
+    with pytest.raises(RnnMusicError, match="character 17"):  # '=' where nothing sounds
+        _strict(model, 2, 300, seed=1, prime="g16 m3/4\n------.=-----.")
+    with pytest.raises(RnnMusicError, match="character 24"):  # 'h' without an earlier note
+        _strict(model, 2, 300, seed=1, prime="g16 m3/4\n------.2-----:h")
+    with pytest.raises(RnnMusicError, match="character 3"):  # no such grid
+        _strict(model, 2, 300, seed=1, prime="g20\n")
+    with pytest.raises(
+        RnnMusicError, match="character 8"
+    ):  # a bar of 5/16 is no whole number of g8 steps
+        _strict(model, 2, 300, seed=1, prime="g8 m5/16\n")
+    with pytest.raises(RnnMusicError, match="too short"):
+        _strict(model, 2, 5, seed=1)
+    # the bar needs three groups on a triplet grid: 19 more characters
+    with pytest.raises(RnnMusicError, match="cannot end within --length 14"):
+        _strict(model, 2, 14, seed=1, prime="g12\n-----")
+    texts = _strict(model, 50, 200, seed=1, prime=good)
+    assert all(text.startswith(good) for text in texts)
+    assert _repaired(texts) == []
+
+
+def test_a_vocabulary_that_cannot_spell_a_piece_is_a_clear_error():
+    vocab = [ch for ch in VOCAB if ch != "|"]
+    with pytest.raises(RnnMusicError, match="cannot spell a whole tab piece"):
+        TabConstraint(vocab).reset(1, torch.device("cpu"))
+
+
+def _onsets(midi: mido.MidiFile, grid: int) -> list[tuple[int, int]]:
+    step = 4 * midi.ticks_per_beat // grid
+    onsets, now = [], 0
+    for message in midi.tracks[0]:
+        now += message.time
+        if message.type == "note_on" and message.velocity:
+            onsets.append((now // step, message.note))
+    return sorted(onsets)
+
+
+@pytest.mark.parametrize("prime", PRIMES.values(), ids=PRIMES.keys())
+def test_strict_samples_are_written_as_files_that_read_back(prime, tmp_path):
+    for number, text in enumerate(_strict(_model(3), 4, 600, seed=7, prime=prime)):
+        piece = CODEC.decode(text)
+        tab = piece.tab
+        gp5, txt, mid = (tmp_path / f"s{number}{ext}" for ext in (".gp5", ".txt", ".mid"))
+        for path in (gp5, txt, mid):
+            CODEC.write(piece, path)
+        same_grid = get_codec("tab", grid=tab.grid)
+        (back,) = same_grid.encode_file(gp5)  # Guitar Pro keeps every group and mark
+        assert back.split("\n")[1:] == text.split("\n")[1:]
+        assert [s.value for s in guitarpro.parse(str(gp5)).tracks[0].strings][::-1] == list(
+            tab.tuning
+        )
+        strikes = sorted((n.start, n.string, n.fret) for n in tab.notes())
+        from_txt = CODEC.decode(CODEC.encode_file(txt)[0]).tab  # ASCII keeps every strike
+        assert sorted((n.start, n.string, n.fret) for n in from_txt.notes()) == strikes
+        pitched = [(n.start, tab.pitch(n)) for n in tab.notes() if n.fret is not None]
+        assert _onsets(mido.MidiFile(mid), tab.grid) == sorted(pitched)
