@@ -12,12 +12,17 @@ where pieces start and end. Building streams pieces to disk: memory does not gro
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import multiprocessing
 import os
 import shutil
+import signal
+import threading
 import time
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -179,6 +184,7 @@ def resolve_files(source: str | Path, codec: Codec) -> tuple[list[Path], str]:
 
 # -- encoding (possibly in worker processes) ----------------------------------------------------
 
+FILE_SECONDS = 120  # one file may take this long to encode; a hostile file must not hang a build
 _worker_codec: Codec | None = None
 
 
@@ -187,12 +193,38 @@ def _init_worker(codec: Codec) -> None:
     _worker_codec = codec
 
 
+class _FileTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """SIGALRM-based limit; only the main thread of a process can take signals, elsewhere none."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _FileTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _encode_one(path: Path) -> tuple[Path, list[str] | None, str | None]:
     assert _worker_codec is not None
     try:
-        return path, _worker_codec.encode_file(path), None
+        with _time_limit(FILE_SECONDS):
+            return path, _worker_codec.encode_file(path), None
     except CodecError as exc:
         return path, None, exc.reason
+    except _FileTimeout:
+        return path, None, f"took longer than {FILE_SECONDS} s to read"
     except MemoryError:
         return path, None, "too large to encode in memory"
     except RecursionError:
@@ -227,8 +259,40 @@ def encode_files(
 # -- building -----------------------------------------------------------------------------------
 
 
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
 def _is_valid_piece(digest: bytes, valid_fraction: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < valid_fraction
+
+
+class _SplitWriter:
+    """Pass one: every piece goes to its split's text file as it arrives; only an 8-byte
+    digest and a length per piece stay in memory (16 bytes, whatever the piece's size)."""
+
+    def __init__(self, path: Path, separator: str):
+        self.path, self.separator = path, separator
+        self.file = open(path, "w", encoding="utf-8", newline="")
+        self.digests = array("Q")
+        self.lengths = array("Q")
+
+    def add(self, piece: str, digest: bytes) -> None:
+        self.file.write(piece + self.separator)
+        self.digests.append(int.from_bytes(digest[:8], "big"))
+        self.lengths.append(len(piece) + len(self.separator))
+
+    def close(self) -> None:
+        self.file.close()
+
+    def first_occurrences(self) -> np.ndarray:
+        """Keep mask: each distinct piece once, where it first appeared."""
+        digests = (
+            np.frombuffer(self.digests, dtype=np.uint64) if self.digests else np.zeros(0, np.uint64)
+        )
+        keep = np.zeros(len(digests), dtype=bool)
+        keep[np.unique(digests, return_index=True)[1]] = True
+        return keep
 
 
 def build_corpus(
@@ -241,101 +305,175 @@ def build_corpus(
     dedupe: bool = True,
     progress: bool = True,
 ) -> Corpus:
-    """Encode every file of `source` and write a corpus folder; unreadable files are reported."""
+    """Encode every file of `source` and write a corpus folder; unreadable files are reported.
+
+    Two passes, so memory stays flat however large the corpus: pieces stream to per-split text
+    files, then duplicates are dropped and characters become token ids chunk by chunk."""
     if not 0.0 < valid_fraction < 0.5:
         raise CorpusError("the validation fraction must lie between 0 and 0.5")
     start = time.perf_counter()
     files, description = resolve_files(source, codec)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     work = out / ".building"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-
-    report = BuildReport(files=len(files))
-    counts: Counter[str] = Counter(codec.separator)
-    seen: set[bytes] = set()
-    sep = codec.separator
-    streams = {
-        split: open(work / f"{split}.txt", "w", encoding="utf-8", newline="")
-        for split in ("train", "valid")
-    }
-    last_train_offset = 0  # lets the last train piece move to validation if it would be empty
-    last_train_piece = ""
     try:
-        for stream in streams.values():
-            stream.write(sep)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        report = BuildReport(files=len(files))
+        writers, counts = _encode_into(files, codec, jobs, progress, work, valid_fraction, report)
+        if report.pieces == 0:
+            raise CorpusError(_nothing_readable(description, report))
+        vocab = sorted(counts)
+        if len(vocab) > 65536:
+            raise CorpusError(
+                f"the corpus uses {len(vocab)} distinct characters; at most 65536 fit"
+            )
+        dtype = np.uint8 if len(vocab) <= 256 else np.uint16
+        _write_tokens(writers, vocab, dtype, dedupe, work, report)
+        report.vocab_size = len(vocab)
+        report.seconds = time.perf_counter() - start
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "rnnmusic_version": __version__,
+            "codec": codec.name,
+            "codec_options": codec.options(),
+            "source": description,
+            "separator": codec.separator,
+            "dtype": np.dtype(dtype).name,
+            "valid_fraction": valid_fraction,
+            "train_tokens": report.train_tokens,
+            "valid_tokens": report.valid_tokens,
+            "report": report.__dict__,
+        }
+        (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        (work / "corpus.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
+        (out / "corpus.json").unlink(missing_ok=True)  # no moment where old and new files mix
+        for name in ("train.bin", "valid.bin", "vocab.json", "corpus.json"):
+            os.replace(work / name, out / name)  # corpus.json last: it marks a whole corpus
+    except OSError as exc:
+        why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise CorpusError(f"could not write the corpus to {out} ({why})") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return Corpus.load(out)
+
+
+def _encode_into(files, codec, jobs, progress, work: Path, valid_fraction: float, report):
+    """Pass one: encode the files and stream each piece into its split's text file."""
+    sep = codec.separator
+    counts: Counter[str] = Counter(sep)
+    writers = {split: _SplitWriter(work / f"{split}.txt", sep) for split in ("train", "valid")}
+    try:
         for path, pieces, reason in encode_files(files, codec, jobs, progress):
             if pieces is None:
                 report.skipped[str(path)] = reason or "unreadable"
                 continue
             report.files_read += 1
-            for reason in getattr(pieces, "skipped", ()):
-                report.pieces_skipped[reason] = report.pieces_skipped.get(reason, 0) + 1
+            for skipped in getattr(pieces, "skipped", ()):
+                report.pieces_skipped[skipped] = report.pieces_skipped.get(skipped, 0) + 1
             for piece in pieces:
                 if sep in piece or not piece:
                     continue  # a codec bug would break piece boundaries; never let it in
-                digest = hashlib.blake2b(piece.encode("utf-8"), digest_size=16).digest()
                 report.pieces += 1
-                if dedupe:
-                    if digest in seen:
-                        report.duplicates += 1
-                        continue
-                    seen.add(digest)
                 counts.update(piece)
+                digest = _digest(piece)
                 split_key = codec.split_key(piece)
-                if split_key != piece:
-                    digest = hashlib.blake2b(split_key.encode("utf-8"), digest_size=16).digest()
-                if _is_valid_piece(digest, valid_fraction):
-                    streams["valid"].write(piece + sep)
-                    report.valid_pieces += 1
-                else:
-                    last_train_offset = streams["train"].tell()
-                    last_train_piece = piece
-                    streams["train"].write(piece + sep)
-                    report.train_pieces += 1
-        if report.train_pieces == 0:
-            raise CorpusError(_nothing_readable(description, report))
-        if report.valid_pieces == 0:
-            _move_last_piece_to_valid(streams, sep, last_train_offset, last_train_piece, report)
-    except BaseException:
-        for stream in streams.values():
-            stream.close()
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    for stream in streams.values():
-        stream.close()
+                key_digest = digest if split_key == piece else _digest(split_key)
+                split = "valid" if _is_valid_piece(key_digest, valid_fraction) else "train"
+                writers[split].add(piece, digest)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return writers, counts
 
-    vocab = sorted(counts)
-    dtype = np.uint8 if len(vocab) <= 256 else np.uint16
-    if len(vocab) > 65536:
-        raise CorpusError(f"the corpus uses {len(vocab)} distinct characters; at most 65536 fit")
-    cps = np.array([ord(c) for c in vocab], dtype=np.uint32)
-    for split in ("train", "valid"):
-        n = _text_to_tokens(work / f"{split}.txt", work / f"{split}.bin", cps, dtype)
-        setattr(report, f"{split}_tokens", n)
-    report.vocab_size = len(vocab)
-    report.seconds = time.perf_counter() - start
 
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "rnnmusic_version": __version__,
-        "codec": codec.name,
-        "codec_options": codec.options(),
-        "source": description,
-        "separator": sep,
-        "dtype": np.dtype(dtype).name,
-        "valid_fraction": valid_fraction,
-        "train_tokens": report.train_tokens,
-        "valid_tokens": report.valid_tokens,
-        "report": report.__dict__,
+def _write_tokens(writers, vocab, dtype, dedupe: bool, work: Path, report: BuildReport) -> None:
+    """Pass two: drop duplicates, keep validation non-empty, convert characters to token ids."""
+    keep = {
+        split: w.first_occurrences() if dedupe else np.ones(len(w.digests), dtype=bool)
+        for split, w in writers.items()
     }
-    (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    (work / "corpus.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
-    for name in ("train.bin", "valid.bin", "vocab.json", "corpus.json"):
-        os.replace(work / name, out / name)  # corpus.json last: its presence marks a whole corpus
-    shutil.rmtree(work, ignore_errors=True)
-    return Corpus.load(out)
+    report.duplicates = sum(int((~k).sum()) for k in keep.values())
+    moved = None  # validation must never be empty: the last train piece moves there
+    cut = None  # … or, for a corpus of one piece, the tail of that piece
+    kept_train = np.flatnonzero(keep["train"])
+    if not keep["valid"].any():
+        if len(kept_train) > 1:
+            moved = int(kept_train[-1])
+            keep["train"][moved] = False
+        else:
+            cut = int(kept_train[0])
+    report.train_pieces = int(keep["train"].sum())
+    report.valid_pieces = int(keep["valid"].sum()) + (moved is not None or cut is not None)
+    cps = np.array([ord(c) for c in vocab], dtype=np.uint32)
+    sep = writers["train"].separator
+    with (
+        _TokenWriter(work / "train.bin", cps, dtype) as train,
+        _TokenWriter(work / "valid.bin", cps, dtype) as valid,
+    ):
+        train.write(sep)
+        valid.write(sep)
+        tail = ""
+        for index, text in _pieces(writers["train"]):
+            if index == cut:
+                if len(text) < 20:
+                    raise CorpusError(
+                        "the corpus is a single piece too short to hold out validation text; "
+                        "give more input"
+                    )
+                head, tail = text[: int(len(text) * 0.9)], text[int(len(text) * 0.9) :]
+                train.write(head + sep)
+            elif keep["train"][index]:
+                train.write(text)
+            elif index == moved:
+                tail = text
+        for index, text in _pieces(writers["valid"]):
+            if keep["valid"][index]:
+                valid.write(text)
+        if tail:
+            valid.write(tail)  # ends with the separator the piece was stored with
+    report.train_tokens, report.valid_tokens = train.count, valid.count
+
+
+def _pieces(writer: _SplitWriter) -> Iterator[tuple[int, str]]:
+    """Each piece (with its separator) of a split's text file, in order."""
+    with open(writer.path, encoding="utf-8", newline="") as src:
+        for index, length in enumerate(writer.lengths):
+            yield index, src.read(length)
+
+
+class _TokenWriter:
+    """Characters → token ids, buffered into chunks so memory stays flat."""
+
+    def __init__(self, path: Path, cps: np.ndarray, dtype):
+        self.path, self.cps, self.dtype = path, cps, dtype
+        self.buffer: list[str] = []
+        self.buffered = 0
+        self.count = 0
+
+    def __enter__(self):
+        self.file = open(self.path, "wb")
+        return self
+
+    def write(self, text: str) -> None:
+        self.buffer.append(text)
+        self.buffered += len(text)
+        if self.buffered >= CHUNK_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        chunk = "".join(self.buffer)
+        self.buffer, self.buffered = [], 0
+        codes = np.frombuffer(chunk.encode("utf-32-le"), dtype=np.uint32)
+        np.searchsorted(self.cps, codes).astype(self.dtype).tofile(self.file)
+        self.count += len(codes)
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if exc[0] is None:
+                self.flush()
+        finally:
+            self.file.close()
 
 
 def _nothing_readable(description: str, report: BuildReport) -> str:
@@ -346,36 +484,3 @@ def _nothing_readable(description: str, report: BuildReport) -> str:
             f"(e.g. {first_path}: {first_reason})"
         )
     return f"no pieces of music or text in {description}"
-
-
-def _move_last_piece_to_valid(streams, sep: str, offset: int, piece: str, report: BuildReport):
-    """Validation must never be empty: take the last train piece, or split a lone piece."""
-    train, valid = streams["train"], streams["valid"]
-    train.seek(offset)
-    train.truncate()
-    if report.train_pieces > 1:
-        valid.write(piece + sep)
-        report.train_pieces -= 1
-        report.valid_pieces += 1
-        return
-    # one piece only: its tail becomes validation text (a stream, not a separate piece)
-    if len(piece) < 20:
-        raise CorpusError(
-            "the corpus is a single piece too short to hold out validation text; give more input"
-        )
-    cut = int(len(piece) * 0.9)
-    train.write(piece[:cut] + sep)
-    valid.write(piece[cut:] + sep)
-    report.valid_pieces = 1
-
-
-def _text_to_tokens(text_path: Path, bin_path: Path, cps: np.ndarray, dtype) -> int:
-    """Second pass: characters → ids in chunks, so memory stays flat for any corpus size."""
-    total = 0
-    with open(text_path, encoding="utf-8", newline="") as src, open(bin_path, "wb") as dst:
-        while chunk := src.read(CHUNK_CHARS):
-            codes = np.frombuffer(chunk.encode("utf-32-le"), dtype=np.uint32)
-            ids = np.searchsorted(cps, codes).astype(dtype)
-            ids.tofile(dst)
-            total += len(ids)
-    return total

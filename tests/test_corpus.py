@@ -102,3 +102,67 @@ def test_damaged_token_files_are_detected(tmp_path):
         f.write(b"\x00\x00")
     with pytest.raises(CorpusError, match="damaged"):
         Corpus.load(tmp_path / "c").tokens("train")
+
+
+def test_duplicates_are_dropped_wherever_they_occur(tmp_path):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    pieces = [f"piece number {i} " + "x" * (i % 5) for i in range(40)]
+    (folder / "a.txt").write_text("\n\n".join(pieces), encoding="utf-8")
+    (folder / "b.txt").write_text("\n\n".join(pieces[::2] + ["one more"]), encoding="utf-8")
+    corpus = build_corpus(folder, get_codec("text"), tmp_path / "c", jobs=1, progress=False)
+    report = corpus.meta["report"]
+    assert report["pieces"] == 61 and report["duplicates"] == 20
+    codec = get_codec("text")
+    stored = codec.split_pieces(corpus.text("train")) + codec.split_pieces(corpus.text("valid"))
+    assert sorted(stored) == sorted(set(pieces) | {"one more"})
+
+
+def test_a_single_piece_is_split_between_train_and_validation(tmp_path):
+    text = "one long paragraph without blank lines, " * 5
+    (tmp_path / "one.txt").write_text(text, encoding="utf-8")
+    corpus = build_corpus(tmp_path / "one.txt", get_codec("text"), tmp_path / "c", progress=False)
+    train, valid = corpus.text("train"), corpus.text("valid")
+    assert train.startswith("\n\n") and valid.startswith("\n\n") and valid.endswith("\n\n")
+    assert (train.strip("\n") + valid.strip("\n")) == text
+
+
+def test_a_full_disk_is_a_clear_error_and_keeps_the_old_corpus(tmp_path, monkeypatch):
+    import errno
+
+    from rnnmusic import corpus as corpus_module
+
+    src = _write_paragraph_files(tmp_path / "src", files=2)
+    first = build_corpus(src, get_codec("text"), tmp_path / "c", progress=False)
+    before = (first.path / "train.bin").read_bytes()
+
+    def disk_full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(corpus_module._TokenWriter, "flush", disk_full)
+    with pytest.raises(CorpusError, match="disk is full"):
+        build_corpus(src, get_codec("text"), tmp_path / "c", progress=False)
+    assert (tmp_path / "c" / "train.bin").read_bytes() == before
+    assert Corpus.load(tmp_path / "c").meta["train_tokens"] == first.meta["train_tokens"]
+    assert not (tmp_path / "c" / ".building").exists()
+
+
+def test_a_file_that_hangs_the_reader_is_skipped_after_the_time_limit(tmp_path, monkeypatch):
+    import time
+
+    from rnnmusic import corpus as corpus_module
+    from rnnmusic.codecs.text import TextCodec
+
+    class SlowCodec(TextCodec):
+        def encode_file(self, path):
+            if "slow" in str(path):
+                time.sleep(30)
+            return super().encode_file(path)
+
+    src = _write_paragraph_files(tmp_path / "src", files=2)
+    (src / "slow.txt").write_text("never read", encoding="utf-8")
+    monkeypatch.setattr(corpus_module, "FILE_SECONDS", 0.5)
+    started = time.monotonic()
+    corpus = build_corpus(src, SlowCodec(), tmp_path / "c", jobs=1, progress=False)
+    assert time.monotonic() - started < 10
+    assert "took longer than" in corpus.meta["report"]["skipped"][str(src / "slow.txt")]
