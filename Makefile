@@ -21,9 +21,17 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	rm -rf $(DEMO)
-	$(RNNMUSIC) train --codec text --preset tiny --max-steps 600 --out $(DEMO)/text-run --no-progress
-	$(RNNMUSIC) generate $(DEMO)/text-run -o $(DEMO)/sample.txt --num 3 --temperature 0.8 --seed 1
-	@echo "demo samples are in $(DEMO)/"
+	@echo "== 1/3  MIDI: a small LSTM on the Bach chorales that ship with music21 (midi-events codec)"
+	$(RNNMUSIC) train --codec midi-events --preset tiny --max-steps 400 --out $(DEMO)/chorales-run --no-progress
+	$(RNNMUSIC) generate $(DEMO)/chorales-run -o $(DEMO)/chorale.mid --num 3 --temperature 0.9 --seed 1
+	@echo "== 2/3  ABC: a small LSTM on the folk tunes that ship with music21 (abc codec)"
+	$(RNNMUSIC) train --codec abc --preset tiny --max-steps 400 --out $(DEMO)/folk-run --no-progress
+	$(RNNMUSIC) generate $(DEMO)/folk-run -o $(DEMO)/tune.abc --num 3 --temperature 0.9 --seed 1
+	@echo "== 3/3  Tab: the first tune fingered for guitar (tab codec): ASCII tab, Guitar Pro, MIDI"
+	$(RNNMUSIC) convert $(DEMO)/tune-1.abc $(DEMO)/tune-1.txt --codec tab
+	$(RNNMUSIC) convert $(DEMO)/tune-1.abc $(DEMO)/tune-1.gp5 --codec tab
+	$(RNNMUSIC) convert $(DEMO)/tune-1.abc $(DEMO)/tune-1.mid --codec abc
+	@echo "demo files are in $(DEMO)/ (open the .mid in a DAW, the .abc in EasyABC/abcjs, the .gp5 in Guitar Pro/TuxGuitar/MuseScore)"
 
 lint: setup
 	$(VENV)/bin/ruff check rnnmusic tests benchmarks
@@ -34,7 +42,7 @@ format: setup
 	$(VENV)/bin/ruff check --fix rnnmusic tests benchmarks
 
 test: lint
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q --durations=15
 
 test-fast: setup
 	$(PY) -m pytest -n 2 -q -m "not slow"

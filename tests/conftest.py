@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# The suite runs on two xdist workers on two cores: one math thread each. Two threads per worker
+# oversubscribe the cores and make every small op wait on spinning OpenMP threads (7 µs → 20 ms).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
