@@ -20,24 +20,27 @@ class Parser(argparse.ArgumentParser):
 
 
 def _codec_option_args(parser: argparse.ArgumentParser) -> None:
-    """Every codec's options as flags; each applies only to its codec."""
+    """Every codec's options as flags; each applies only to the codecs named in its help."""
     from rnnmusic.codecs import available_codecs, codec_class
 
-    seen: set[str] = set()
-    group = parser.add_argument_group("codec options (each applies to the codec named)")
+    by_flag: dict[str, list] = {}
     for name in available_codecs():
         for opt in codec_class(name).OPTIONS:
-            if opt.flag in seen:
-                continue
-            seen.add(opt.flag)
-            kwargs: dict[str, Any] = {"dest": f"codec_opt_{opt.name}", "default": None}
-            if opt.type is bool:
-                kwargs["action"] = argparse.BooleanOptionalAction
-            else:
-                kwargs["type"] = opt.type
-                if opt.choices:
-                    kwargs["choices"] = opt.choices
-            group.add_argument(opt.flag, help=f"[{name}] {opt.help}", **kwargs)
+            by_flag.setdefault(opt.flag, []).append((name, opt))
+    group = parser.add_argument_group("codec options (each applies to the codecs named)")
+    for flag, owners in by_flag.items():
+        opt = owners[0][1]
+        kwargs: dict[str, Any] = {"dest": f"codec_opt_{opt.name}", "default": None}
+        if opt.type is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            kwargs["type"] = opt.type
+            kwargs["metavar"] = "N" if opt.type is int else opt.name.upper()
+            if opt.choices:
+                kwargs["choices"] = opt.choices
+                kwargs.pop("metavar")
+        helps = "; ".join(f"[{name}] {o.help}" for name, o in owners)
+        group.add_argument(flag, help=helps, **kwargs)
 
 
 def _codec_options(args: argparse.Namespace, codec_name: str) -> dict[str, Any]:
