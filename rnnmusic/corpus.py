@@ -193,8 +193,9 @@ def _init_worker(codec: Codec) -> None:
     _worker_codec = codec
 
 
-class _FileTimeout(Exception):
-    pass
+class _FileTimeout(BaseException):
+    """A BaseException, so readers that catch every Exception (one bad tune must not stop a
+    file) cannot swallow it and read on past the limit."""
 
 
 @contextlib.contextmanager

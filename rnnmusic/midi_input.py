@@ -6,7 +6,7 @@ without complaint (exit 0, a cut-off WAV) and pretty_midi fails with bare EOFErr
 
 from __future__ import annotations
 
-import struct
+import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +19,8 @@ from rnnmusic.codecs import Codec, Piece, codec_for_paths
 from rnnmusic.errors import CodecError, RnnMusicError
 
 MIDI_EXTENSIONS = (".mid", ".midi")
+MAX_BYTES = 32 * 1024 * 1024  # MIDI files are small; anything this big is not one
+MAX_SECONDS = 4 * 3600
 
 
 @dataclass(frozen=True)
@@ -31,23 +33,93 @@ class MidiPart:
 
 
 def read_midi(path: str | Path) -> mido.MidiFile:
-    """The parsed file, or a CodecError saying why it is not a usable MIDI file."""
+    """The parsed file, or a CodecError saying why it is not a usable MIDI file.
+
+    Usable means FluidSynth and the piano roll can play it in bounded time: a header with ticks
+    per beat (or SMPTE frames), a known file type, and at most `MAX_SECONDS` of music (one
+    absurd delta time makes a file last for months, and FluidSynth would write that much
+    audio)."""
+    path = Path(path)
     try:
-        if Path(path).is_file() and Path(path).stat().st_size == 0:
-            raise CodecError(path, "is empty, not a MIDI file")
-        return mido.MidiFile(path)
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise CodecError(path, f"is {size / 1e6:.0f} MB, too large to be a MIDI file")
+        data = path.read_bytes()
     except IsADirectoryError:
         raise CodecError(path, "is a folder, not a MIDI file") from None
     except FileNotFoundError:
         raise CodecError(path, "does not exist") from None
     except OSError as exc:
-        if exc.strerror:  # a real I/O error
-            raise CodecError(path, f"cannot be read ({exc.strerror})") from None
-        # mido reports a missing "MThd" header as a bare OSError
-        raise CodecError(path, "is not a MIDI file (it lacks the MThd header)") from None
-    except (EOFError, ValueError, KeyError, IndexError, struct.error) as exc:
-        detail = f" ({exc})" if str(exc) else ""
-        raise CodecError(path, f"is a damaged or truncated MIDI file{detail}") from None
+        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise CodecError(path, "is empty, not a MIDI file")
+    if not data.startswith(b"MThd"):
+        raise CodecError(path, "is not a MIDI file (it lacks the MThd header)")
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except EOFError:
+        raise CodecError(
+            path, "is a damaged or truncated MIDI file (it ends inside a track)"
+        ) from None
+    except Exception as exc:  # mido raises OSError, ValueError, KeyError … on damaged bytes
+        detail = str(exc).strip().rstrip(".")[:120] or type(exc).__name__
+        raise CodecError(path, f"is a damaged or truncated MIDI file ({detail})") from None
+    if midi.type not in (0, 1, 2):
+        raise CodecError(path, f"is a damaged MIDI file (its header gives file type {midi.type})")
+    if midi.ticks_per_beat == 0:
+        raise CodecError(path, "is a damaged MIDI file (its header gives 0 ticks per beat)")
+    seconds = midi_seconds(midi)
+    if seconds > MAX_SECONDS:
+        raise CodecError(
+            path,
+            f"lasts {seconds / 3600:,.0f} hours, longer than the {MAX_SECONDS // 3600} hours "
+            "rnnmusic plays or draws (a damaged time value?)",
+        )
+    return midi
+
+
+def midi_seconds(midi: mido.MidiFile) -> float:
+    """Length in seconds; for type 2 (independent patterns, which mido refuses to time) the
+    longest track, each timed on its own."""
+    if midi.ticks_per_beat < 0:  # SMPTE: frames per second × ticks per frame
+        frames, ticks = -(midi.ticks_per_beat >> 8), midi.ticks_per_beat & 0xFF
+        longest = max((sum(m.time for m in track) for track in midi.tracks), default=0)
+        return longest / max(1, frames * ticks)
+    if midi.type != 2:
+        return midi.length
+    return max(
+        (
+            mido.MidiFile(type=0, ticks_per_beat=midi.ticks_per_beat, tracks=[track]).length
+            for track in midi.tracks
+        ),
+        default=0.0,
+    )
+
+
+def without_zero_tempos(midi: mido.MidiFile) -> mido.MidiFile:
+    """A tempo of 0 µs per beat is taken as no tempo change (pretty_midi divides by it)."""
+    for track in midi.tracks:
+        for index, message in enumerate(track):
+            if message.type == "set_tempo" and message.tempo == 0:
+                track[index] = mido.MetaMessage("marker", text="", time=message.time)
+    return midi
+
+
+def read_music(path: str | Path):
+    """The file as pretty_midi reads it (for the piano roll), after `read_midi`'s checks."""
+    import pretty_midi
+
+    midi = read_midi(path)
+    if midi.ticks_per_beat < 0:
+        raise CodecError(path, "counts time in SMPTE frames, which the piano roll cannot draw")
+    if not any(len(track) for track in midi.tracks):  # pretty_midi fails on a file of no events
+        return pretty_midi.PrettyMIDI(resolution=midi.ticks_per_beat)
+    without_zero_tempos(midi)
+    try:
+        return pretty_midi.PrettyMIDI(mido_object=midi)
+    except Exception as exc:  # pretty_midi fails in many ways on odd but parseable files
+        detail = str(exc).strip().rstrip(".")[:120] or type(exc).__name__
+        raise CodecError(path, f"cannot be read as music ({detail})") from None
 
 
 def count_notes(midi: mido.MidiFile) -> int:

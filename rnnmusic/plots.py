@@ -15,8 +15,8 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from rnnmusic.errors import CodecError, RnnMusicError
-from rnnmusic.midi_input import read_midi
+from rnnmusic.errors import RnnMusicError
+from rnnmusic.midi_input import read_music
 
 DPI = 100
 ROLL_HEIGHT_PX = 480
@@ -93,11 +93,7 @@ def piano_roll(midi: str | Path, png: str | Path, title: str | None = None) -> P
     """One rectangle per note (time → x, pitch → y), a colour per instrument, bar lines."""
     import pretty_midi
 
-    read_midi(midi)  # a clear CodecError for damaged files before pretty_midi sees them
-    try:
-        music = pretty_midi.PrettyMIDI(str(midi))
-    except (ValueError, KeyError, IndexError, EOFError, OSError) as exc:
-        raise CodecError(midi, f"cannot be read as music ({exc})") from None
+    music = read_music(midi)  # a clear CodecError for damaged files
     notes = [(inst, note) for inst in music.instruments for note in inst.notes]
     end = max((note.end for _, note in notes), default=0.0)
     fig, ax = _figure(roll_width(end), ROLL_HEIGHT_PX)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnmusic.errors import CodecError, RnnMusicError
-from rnnmusic.midi_input import count_notes, read_midi
+from rnnmusic.midi_input import count_notes, midi_seconds, read_midi
 
 SOUNDFONT_ENV = "RNNMUSIC_SOUNDFONT"
 # Where Debian/Ubuntu (fluid-soundfont-gm), Fedora and Arch put a General MIDI SoundFont.
@@ -148,7 +148,7 @@ def render_midi(
         ) from None
     finally:
         tmp.unlink(missing_ok=True)
-    return Rendered(wav=wav, seconds=seconds, midi_seconds=parsed.length)
+    return Rendered(wav=wav, seconds=seconds, midi_seconds=midi_seconds(parsed))
 
 
 def trim_silent_tail(path: Path) -> float:

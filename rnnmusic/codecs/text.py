@@ -11,23 +11,56 @@ from rnnmusic.errors import CodecError
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 
 
-def read_text_file(path: str | Path, codec_name: str) -> str:
-    """UTF-8 text with normalised newlines; binary files and other encodings are a CodecError."""
+MAX_TEXT_BYTES = 256 * 1024 * 1024  # one file is read whole; split bigger ones
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def read_text_file(path: str | Path, codec_name: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """UTF-8 (or UTF-16 with a byte-order mark, as Windows Notepad saves) text with normalised
+    newlines; binary files and other encodings are a CodecError."""
     try:
+        size = Path(path).stat().st_size
+        if size > max_bytes:
+            raise CodecError(
+                path,
+                f"is {size / 1e6:,.0f} MB; the {codec_name} codec reads text files of up to "
+                f"{max_bytes / 1e6:,.0f} MB (split it into smaller files)",
+            )
         data = Path(path).read_bytes()
     except IsADirectoryError:
         raise CodecError(path, "is a folder, not a file") from None
     except OSError as exc:
         raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if b"\x00" in data[:65536]:
+    if data.startswith(_UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = "\x00"
+        if "\x00" in text[:32768]:
+            raise CodecError(path, "starts like UTF-16 text but is binary or damaged")
+    elif b"\x00" in data[:65536]:
+        if _looks_like_utf16(data[:4096]):
+            raise CodecError(
+                path, "is UTF-16 text without a byte-order mark; convert it to UTF-8 first"
+            )
         raise CodecError(path, f"is a binary file, not text the {codec_name} codec can read")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CodecError(
-            path, f"is not UTF-8 text (bad byte at offset {exc.start}); convert it to UTF-8 first"
-        ) from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CodecError(
+                path,
+                f"is not UTF-8 text (bad byte at offset {exc.start}); convert it to UTF-8 first",
+            ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """Mostly ASCII text in UTF-16: every other byte is zero, the bytes between are not."""
+    for zeros, chars in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if len(zeros) >= 8 and zeros.count(0) >= 0.9 * len(zeros) and chars.count(0) == 0:
+            return True
+    return False
 
 
 class TextCodec(Codec):

@@ -41,8 +41,9 @@ class Selection:
     drums: bool = True
 
 
-def read_midi_file(path: str | Path) -> mido.MidiFile:
-    """The parsed file, or a CodecError naming the file and saying what is wrong with it."""
+def read_midi_file(path: str | Path, codec_name: str = "midi-events") -> mido.MidiFile:
+    """The parsed file, or a CodecError naming the file and saying what is wrong with it (the
+    tab codec reads MIDI through here too, and passes its name)."""
     try:
         size = Path(path).stat().st_size
         if size > MAX_FILE_BYTES:
@@ -67,7 +68,7 @@ def read_midi_file(path: str | Path) -> mido.MidiFile:
     if midi.ticks_per_beat < 0:
         raise CodecError(
             path,
-            "counts time in SMPTE frames, which the midi-events codec does not read "
+            f"counts time in SMPTE frames, which the {codec_name} codec does not read "
             "(re-save it with ticks per beat from a sequencer)",
         )
     if midi.ticks_per_beat == 0:

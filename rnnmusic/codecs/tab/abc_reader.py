@@ -17,6 +17,8 @@ from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, signature_fits, tab_fro
 from rnnmusic.errors import CodecError
 
 GUITAR_OCTAVE = -12  # written treble-clef melody → sounding guitar pitch
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_TUNE_CHARS = 20_000  # the longest of music21's 12,949 folk tunes has 2,438
 _TUNE_START = re.compile(r"^X:", re.MULTILINE)
 _FIELD = re.compile(r"^[A-Za-z]:")
 _MUSIC = re.compile(r"^(?![A-Za-z]:|%)\S", re.MULTILINE)
@@ -47,6 +49,9 @@ def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int = DEFAULT
         raise CodecError(path, "holds no ABC tune (no X: field and no music lines)")
     tabs, failures = [], []
     for tune in tunes:
+        if len(tune) > MAX_TUNE_CHARS:  # music21 takes seconds per 10,000 characters
+            failures.append(f"a tune of {len(tune):,} characters, over {MAX_TUNE_CHARS:,}")
+            continue
         try:
             tab = tune_to_tab(tune, tuning, grid)
         except Exception as exc:  # music21 fails in many ways on odd ABC; skip that tune
@@ -62,6 +67,9 @@ def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int = DEFAULT
 
 def _read(path: str | Path) -> str:
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CodecError(path, f"is too large for an ABC file ({size / 1e6:.0f} MB)")
         data = Path(path).read_bytes()
     except IsADirectoryError:
         raise CodecError(path, "is a folder, not an ABC file") from None

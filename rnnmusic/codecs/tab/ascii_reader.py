@@ -18,7 +18,8 @@ are in the file (staves, header lines, part names) is `ascii_layout`'s job.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from rnnmusic.codecs.tab.ascii_layout import (
@@ -59,10 +60,11 @@ class Part:
     labels: list[str | None]
     notes: list[TabNote] = field(default_factory=list)
     bars: list[int] = field(default_factory=list)
+    length: int = 0  # sum of `bars`, kept as they are added (a file may hold 100,000 staves)
 
-    @property
-    def length(self) -> int:
-        return sum(self.bars)
+    def add_bar(self, length: int) -> None:
+        self.bars.append(length)
+        self.length += length
 
 
 @dataclass
@@ -236,8 +238,11 @@ def _nominal(info: FileInfo, grid: int) -> int:
 
 
 def _place_by_bars(staff: Staff, widths: list[int], found, part: Part, info: FileInfo, bar_len):
+    by_bar = defaultdict(list)  # grouped once: a staff line of a million bars stays linear
+    for index, string, column, event in found:
+        by_bar[index].append((string, column, event))
     for index, width in enumerate(widths):
-        in_bar = [(s, c, e) for i, s, c, e in found if i == index]
+        in_bar = by_bar[index]
         columns = sorted({c for _, c, _ in in_bar})
         if info.own_grid is not None:
             per_step = info.own_grid[1]
@@ -254,7 +259,7 @@ def _place_by_unit(staff: Staff, found, part: Part, grid: int, bar_len: int) -> 
     """No bar lines: the most common gap between notes is an eighth note."""
     columns = sorted({c for _, _, c, _ in found})
     if not columns:
-        part.bars.append(bar_len)
+        part.add_bar(bar_len)
         return
     gaps = [b - a for a, b in zip(columns, columns[1:], strict=False)]
     unit = Counter(gaps).most_common(1)[0][0] if gaps else 1
@@ -262,13 +267,11 @@ def _place_by_unit(staff: Staff, found, part: Part, grid: int, bar_len: int) -> 
     steps = _spread([round((c - columns[0]) / unit * per_unit) for c in columns])
     step_of = dict(zip(columns, steps, strict=True))
     total = steps[-1] + per_unit
+    by_bar = defaultdict(list)
+    for _, s, c, e in found:
+        by_bar[step_of[c] // bar_len].append((step_of[c] % bar_len, s, e))
     for bar_start in range(0, total, bar_len):
-        bar_notes = [
-            (step_of[c] - bar_start, s, e)
-            for _, s, c, e in found
-            if bar_start <= step_of[c] < bar_start + bar_len
-        ]
-        _add_bar(part, bar_notes, bar_len, staff)
+        _add_bar(part, by_bar[bar_start // bar_len], bar_len, staff)
 
 
 def _add_bar(part: Part, bar_notes, length: int, staff: Staff | None) -> None:
@@ -277,8 +280,8 @@ def _add_bar(part: Part, bar_notes, length: int, staff: Staff | None) -> None:
     origin = part.length
     onsets = sorted({step for step, _, _ in bar_notes})
     for step, string, event in bar_notes:
-        following = [s for s in onsets if s > step]
-        end = following[0] if following else length
+        later = bisect_right(onsets, step)
+        end = onsets[later] if later < len(onsets) else length
         marks = set(event.marks)
         ring = False
         for kind, first, last in staff.spans if staff else []:
@@ -293,7 +296,7 @@ def _add_bar(part: Part, bar_notes, length: int, staff: Staff | None) -> None:
         if event.fret is None and mark != PALM_MUTE:
             mark = NO_MARK
         part.notes.append(TabNote(origin + step, string, event.fret, max(1, end - step), mark))
-    part.bars.append(length)
+    part.add_bar(length)
 
 
 # -- the whole file -------------------------------------------------------------------------

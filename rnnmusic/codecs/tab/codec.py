@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 GP_EXTENSIONS = (".gp3", ".gp4", ".gp5")
 MIDI_EXTENSIONS = (".mid", ".midi")
 TEXT_EXTENSIONS = (".txt", ".tab")
+MAX_TAB_TEXT_BYTES = 16 * 1024 * 1024  # a tab this big is not one song; it takes minutes to read
 
 
 @dataclass
@@ -89,7 +90,7 @@ class TabCodec(Codec):
         return pieces
 
     def _read_text(self, path: str | Path) -> list[Tab]:
-        text = read_text_file(path, self.name)
+        text = read_text_file(path, self.name, MAX_TAB_TEXT_BYTES)
         if is_tab_text(text):  # this codec's own text, e.g. a saved sample
             return [parse_text(piece)[0] for piece in self.split_pieces(text)]
         reading = read_ascii(text, self.grid)

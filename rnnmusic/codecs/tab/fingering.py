@@ -19,6 +19,7 @@ import numpy as np
 from rnnmusic.codecs.tab.model import MAX_FRET, TabNote
 
 MAX_SPAN = 4  # highest minus lowest fretted fret among notes struck together
+MAX_CHORD_CANDIDATES = 2  # × strings: the notes of a huge chord the fingering tries to keep
 REACH = 3  # frets the hand covers from its position without stretching
 STRETCH_COST = 1.0
 SHIFT_COST = 0.5  # any change of position, on top of the distance moved
@@ -95,8 +96,12 @@ def _playable_chord(
     pitches: list[int], tuning: tuple[int, ...], max_fret: int
 ) -> tuple[list[int], list[tuple[tuple[int, int], ...]]]:
     """The largest playable subset of the chord that keeps its highest note (the melody), with
-    higher notes preferred among equals, and its assignments."""
+    higher notes preferred among equals, and its assignments. Only notes that can sound with
+    the top one are tried, and of a cluster of more than two per string only the highest: the
+    search is over subsets, and a MIDI file's chord of 50 keys must not take seconds."""
     top, *rest = sorted(set(pitches), reverse=True)
+    rest = [p for p in rest if _assignments([top, p], tuning, max_fret)]  # can sound with top
+    rest = rest[: MAX_CHORD_CANDIDATES * len(tuning)]  # a piano's cluster: its highest notes
     for size in range(min(len(rest), len(tuning) - 1), -1, -1):
         for others in combinations(rest, size):
             subset = [top, *others]

@@ -42,12 +42,23 @@ from rnnmusic.codecs.tab.model import (
 from rnnmusic.errors import CodecError
 
 WHOLE = 4 * gp.Duration.quarterTime  # ticks in a whole note
-_MAGIC_PREFIXES = (
-    b"FICHIER GUITAR PRO",
-    b"FICHIER GUITARE PRO",
-    b"CLIPBOARD GUITAR PRO",
-    b"CLIPBOARD GP",
+MAX_GP_BYTES = 32 * 1024 * 1024  # Guitar Pro files are small; anything this big is not one
+# The version strings Guitar Pro 3-5 write at the start of a file (after a length byte), all of
+# which PyGuitarPro reads; other versions of Guitar Pro write other strings.
+READABLE_VERSIONS = (
+    "FICHIER GUITAR PRO v3.00",
+    "FICHIER GUITAR PRO v4.00",
+    "FICHIER GUITAR PRO v4.06",
+    "FICHIER GUITAR PRO L4.06",
+    "CLIPBOARD GUITAR PRO 4.0 [c6]",
+    "FICHIER GUITAR PRO v5.00",
+    "FICHIER GUITAR PRO v5.10",
+    "CLIPBOARD GP 5.0",
+    "CLIPBOARD GP 5.1",
+    "CLIPBOARD GP 5.2",
 )
+_MAGIC_PREFIXES = (b"FICHIER GUITAR PRO", b"FICHIER GUITARE PRO", b"CLIPBOARD")
+SAVE_AS_GP5 = "open it in Guitar Pro or TuxGuitar and save it as .gp5"
 _LEGATO_SLIDES = (gp.SlideType.shiftSlideTo, gp.SlideType.legatoSlideTo)
 _INTO_SLIDES = (gp.SlideType.intoFromBelow, gp.SlideType.intoFromAbove)
 
@@ -60,19 +71,34 @@ def check_gp_file(path: str | Path) -> None:
     to anything else: a truncated or foreign file can crash other programs."""
     path = Path(path)
     try:
-        head = path.read_bytes()[:32]
+        size = path.stat().st_size
+        with open(path, "rb") as file:
+            head = file.read(31)
     except IsADirectoryError:
         raise CodecError(path, "is a folder, not a Guitar Pro file") from None
     except OSError as exc:
         raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if size > MAX_GP_BYTES:
+        raise CodecError(path, f"is {size / 1e6:.0f} MB, too large to be a Guitar Pro file")
     if head.startswith(b"PK\x03\x04"):
         raise CodecError(
             path,
-            "is a zip archive (a Guitar Pro 6/7 .gp/.gpx file?), not a Guitar Pro 3-5 file; "
-            "export it as .gp5 first",
+            f"is a zip archive (a Guitar Pro 7 .gp file?), not a Guitar Pro 3-5 file; {SAVE_AS_GP5}",
         )
-    if not head or not head[1:].startswith(_MAGIC_PREFIXES):
+    if head.startswith((b"BCFZ", b"BCFS")):
+        raise CodecError(
+            path, f"is a Guitar Pro 6 file, which the tab codec cannot read; {SAVE_AS_GP5}"
+        )
+    version = head[1 : 1 + min(head[0], 30)] if head else b""
+    if not version.startswith(_MAGIC_PREFIXES):
         raise CodecError(path, "is not a Guitar Pro 3-5 file (its header is missing)")
+    name = version.decode("latin-1")
+    if name not in READABLE_VERSIONS:
+        raise CodecError(
+            path,
+            f"is a Guitar Pro file of a version the tab codec cannot read ({name!r}; it reads "
+            f"Guitar Pro 3, 4 and 5); {SAVE_AS_GP5}",
+        )
 
 
 def parse_gp(path: str | Path) -> gp.Song:

@@ -9,10 +9,12 @@ from pathlib import Path
 import mido
 import pretty_midi
 
+from rnnmusic.codecs.midi_events.reader import read_midi_file
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
 from rnnmusic.codecs.tab.grammar import bar_signature
 from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, signature_fits, tab_from_notes
 from rnnmusic.errors import CodecError
+from rnnmusic.midi_input import without_zero_tempos
 
 TICKS_PER_QUARTER = 960  # divisible by every grid's step (g48: 80 ticks)
 GUITAR_PROGRAMS = range(24, 32)  # General MIDI guitars
@@ -56,21 +58,17 @@ def read_midi_tab(
 
 
 def _load(path: str | Path) -> pretty_midi.PrettyMIDI:
-    path = Path(path)
+    """pretty_midi's view of the file, after the checks the midi-events codec makes (size,
+    header, truncation, SMPTE time): pretty_midi itself fails on such files with bare
+    ValueErrors and divisions by zero."""
+    midi = without_zero_tempos(read_midi_file(path, "tab"))
+    if not any(m.type == "note_on" and m.velocity for track in midi.tracks for m in track):
+        raise CodecError(path, "holds no notes")
     try:
-        head = path.read_bytes()[:4]
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not a MIDI file") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if head != b"MThd":
-        raise CodecError(path, "is not a MIDI file (it does not start with MThd)")
-    try:
-        return pretty_midi.PrettyMIDI(str(path))
-    except Exception as exc:  # mido and pretty_midi raise many kinds on damaged files
-        raise CodecError(
-            path, f"is a damaged MIDI file ({type(exc).__name__}: {str(exc)[:80]})"
-        ) from None
+        return pretty_midi.PrettyMIDI(mido_object=midi)
+    except Exception as exc:  # pretty_midi raises many kinds on odd but parseable files
+        detail = str(exc).strip().rstrip(".")[:100] or type(exc).__name__
+        raise CodecError(path, f"is a damaged MIDI file ({detail})") from None
 
 
 def _bars(

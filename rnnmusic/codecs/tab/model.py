@@ -10,6 +10,7 @@ close to the text makes encode and decode exact by construction; the musical mea
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 # -- the alphabets --------------------------------------------------------------------------
@@ -201,11 +202,12 @@ def tab_from_notes(
             by_string.setdefault(note.string, []).append(note)
     for string, string_notes in by_string.items():
         string_notes.sort(key=lambda n: n.start)
+        starts = [n.start for n in string_notes]
         for index, note in enumerate(string_notes):
-            following = string_notes[index + 1 :]
             if index and string_notes[index - 1].start == note.start:
                 continue  # two strikes at once on one string: the first wins
-            cut = min([n.start for n in following if n.start > note.start], default=total)
+            later = bisect_right(starts, note.start)  # linear time on huge tabs
+            cut = starts[later] if later < len(starts) else total
             cells[note.start][string] = DEAD if note.fret is None else fret_char(note.fret)
             marks[note.start][string] = note.mark
             for step in range(note.start + 1, min(note.end, cut, total)):
