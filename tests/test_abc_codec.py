@@ -194,3 +194,14 @@ def test_transpose_c_reaches_the_plain_key_of_each_mode(tmp_path):
 def test_invalid_transpose_option_is_a_clear_error():
     with pytest.raises(RnnMusicError, match="must be one of none, all, c"):
         AbcCodec(transpose="D")
+
+
+def test_split_key_groups_transcriptions_of_one_melody():
+    codec = AbcCodec()
+    tune = 'R:jig\nM:6/8\nL:1/8\nK:G\n|:GAB !trill!c2d|e>dB "D"A3:|'
+    other_key_and_layout = "M:6/8\nL:1/8\nK:A\nABc ~d2e | f>ec B3 ||"
+    another_tune = "M:6/8\nL:1/8\nK:G\n|:GAB c2d|e>dB G3:|"
+    assert codec.split_key(tune) == codec.split_key(other_key_and_layout)
+    assert codec.split_key(tune) != codec.split_key(another_tune)
+    versions = AbcCodec(transpose="all").versions(AbcCodec().decode(tune).tune)
+    assert len(versions) == 12 and len({codec.split_key(v.text) for v in versions}) == 1

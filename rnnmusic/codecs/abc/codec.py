@@ -16,7 +16,11 @@ from rnnmusic.codecs.base import Codec, Option, Piece, Pieces
 from rnnmusic.errors import CodecError, RnnMusicError
 
 TRANSPOSE_CHOICES = ("none", "all", "c")
-_PITCH_SPELLING = re.compile(r"[A-Ga-g#^_=',]")
+_MELODY = re.compile(
+    r"""^[A-Za-z]:.*$|"[^"\n]*"|![^!\n]*!|\[[A-Za-z]:[^\]\n]*\]
+    |(?P<letter>[A-Ga-g])(?P<octave>[,']*)(?P<length>\d*/*\d*)|(?P<rest>[zxZ]\d*/*\d*)""",
+    re.MULTILINE | re.VERBOSE,
+)
 
 
 @dataclass
@@ -44,7 +48,7 @@ class AbcCodec(Codec):
             "none",
             "none: keys as written; c: move every tune to the key signature without sharps "
             "or flats (C major, A minor, D dorian…) as folk-rnn did; all: every tune in all "
-            "12 keys (12× the data; copies of one tune share a train/validation split)",
+            "12 keys (12× the data; a tune's copies share its train/validation split)",
             choices=TRANSPOSE_CHOICES,
         ),
     )
@@ -81,11 +85,11 @@ class AbcCodec(Codec):
         return [tune]
 
     def split_key(self, piece: str) -> str:
-        """Transposed copies of a tune must land in the same split, or validation would score
-        tunes the model trained on in another key: they share their text minus pitch spelling."""
-        if self.transpose == "all":
-            return _PITCH_SPELLING.sub("", piece)
-        return piece
+        """The tune's melody as letter steps between notes, with lengths and rests: equal for
+        its transposed copies (`--transpose all`) and for other transcriptions that differ only
+        in key, bar lines, ornaments or layout, so none of them is validated on after being
+        trained on."""
+        return melody_key(piece)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -102,6 +106,21 @@ class AbcCodec(Codec):
             Path(path).write_text(abc, encoding="utf-8")
             return
         write_midi(abc, Path(path))
+
+
+def melody_key(piece: str) -> str:
+    """Notes as steps between letters (accidentals, key and spelling left out) plus lengths."""
+    parts, previous = [], None
+    for match in _MELODY.finditer(piece):
+        if match.group("letter"):
+            octave = match.group("octave")
+            step = "CDEFGABcdefgab".index(match.group("letter"))
+            step += 7 * (octave.count("'") - octave.count(","))
+            parts.append(f"{0 if previous is None else step - previous}:{match.group('length')}")
+            previous = step
+        elif match.group("rest"):
+            parts.append(match.group("rest"))
+    return " ".join(parts)
 
 
 def _sample_number(path: str | Path) -> int:

@@ -116,10 +116,15 @@ def _read_tune(lines: list[str], start: int, end: int) -> RawTune | None:
 
 
 def join_continuations(lines: list[str]) -> list[str]:
-    """A line ending in `\\` (before any comment) continues on the next line."""
+    """A line ending in `\\` (before any comment) continues on the next music line; field
+    lines met on the way (`L:1/16`) stay lines of their own, after the music before them."""
     joined: list[str] = []
     carry = ""
     for line in lines:
+        if carry and (_FIELD.match(line) or line.startswith("%")):
+            joined += [carry, line]
+            carry = ""
+            continue
         code = line.split("%", 1)[0].rstrip()
         if code.endswith("\\") and not line.startswith("%"):
             carry += code[:-1]

@@ -122,6 +122,9 @@ def lex_line(line: str) -> Lexed:
         match = _LEXER.match(line, pos)
         if match is not None and match.lastgroup == "deco" and "|" in match.group():
             match = None  # old-style "!" line breaks around music, not a decoration
+        if match is not None and match.group("dname2") and _old_style_chord(match, out):
+            pos = match.end()
+            continue
         if match is None:
             out.stray.append(line[pos])
             pos += 1
@@ -131,6 +134,15 @@ def lex_line(line: str) -> Lexed:
         if tok is not None:
             out.tokens.append(tok)
     return out
+
+
+def _old_style_chord(match: re.Match, out: Lexed) -> bool:
+    """ABC 1.6 chords `+CEG+`: read as `[CEG]` when everything between the plus signs is notes."""
+    inner = lex_line(match.group("dname2"))
+    if inner.stray or not inner.tokens or any(t.kind != "note" for t in inner.tokens):
+        return False
+    out.tokens += [token("chord_open", "["), *inner.tokens, token("chord_close", "]")]
+    return True
 
 
 def _token(m: re.Match, out: Lexed) -> Token | None:
@@ -235,7 +247,7 @@ def _bar(text: str, ending: str | None) -> Token:
     left, right = len(core) - len(core.lstrip(":")), len(core) - len(core.rstrip(":"))
     stem = core.strip(":")
     if left and right or (not stem and left):
-        canonical = "::"
+        canonical = ":||:"  # music21 loses the note before "::", abc2midi trips on ":|:"
     elif left:
         canonical = ":|"
     elif right:

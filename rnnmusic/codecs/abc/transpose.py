@@ -128,11 +128,17 @@ def _transpose_token(tok: Token, interval: Interval) -> Token:
     if tok.kind == "symbol":
         return token("symbol", _CHORD_ROOT.sub(lambda m: _move_root(m, interval), tok.text))
     if tok.kind == "field" and tok.text.startswith("[K:"):
-        key = parse_key(tok.text[3:-1])
-        if key is None:  # cannot happen for canonical text; keep the field as it is
-            return tok
-        return token("field", f"[K:{transpose_key(key, interval).text}]")
+        return token("field", f"[K:{_moved_key_text(tok.text[3:-1], interval)}]")
+    if tok.kind == "fieldline" and tok.text.startswith("K:"):
+        return token("fieldline", f"K:{_moved_key_text(tok.text[2:], interval)}")
     return tok
+
+
+def _moved_key_text(text: str, interval: Interval) -> str:
+    key = parse_key(text)
+    if key is None:  # cannot happen for canonical text; keep the key as it is
+        return text
+    return transpose_key(key, interval).text
 
 
 _CHORD_ROOT = re.compile(r'(?<=["/])([A-Ga-g])([#b]?)')

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rnnmusic.codecs.abc.fields import Key
+from rnnmusic.codecs.abc.fields import Key, parse_key, parse_length, parse_meter
 from rnnmusic.codecs.abc.syntax import NOTE_LIKE, Token, bar_token, lex_line, token
 
 FIELD_LINE = re.compile(r"^([A-Za-z+]):(?![|:])(.*)$")
@@ -76,16 +76,28 @@ def _lex_body_line(line: str, issues: BodyIssues) -> list[Token]:
             issues.voices.add(words[0] if words else "")
             return []
         if name in "KML":
-            line = f"[{name}:{value.split('%')[0].strip()}]"
-        else:
-            issues.changes.append(f"dropped the {name}: line")
-            return []
+            return _body_field_line(name, value, issues)
+        issues.changes.append(f"dropped the {name}: line")
+        return []
     line = _strip_comment(line)
     lexed = lex_line(line)
     issues.stray.extend(lexed.stray)
     issues.changes.extend(lexed.changes)
     issues.voices.update(lexed.voices)
     return lexed.tokens
+
+
+def _body_field_line(name: str, value: str, issues: BodyIssues) -> list[Token]:
+    """A key, meter or unit change on a line of its own (music21 reads these, not always the
+    inline form) stays a field line."""
+    parse = {"K": lambda v: k.text if (k := parse_key(v)) else None, "M": parse_meter}
+    parsed = parse.get(name, parse_length)(value)
+    if parsed is None:
+        issues.changes.append(
+            f"dropped the field line {name}:{value.strip()[:12]} (not a valid value)"
+        )
+        return []
+    return [token("fieldline", f"{name}:{parsed}")]
 
 
 def _strip_comment(line: str) -> str:
@@ -113,9 +125,14 @@ class _Structure:
         for tok in tokens:
             if group is not None:
                 if tok.kind == "note" or (group == "chord" and _fits_chord(tok, out)):
-                    out.append(tok)
+                    _append(out, tok)
                     continue
                 if tok.kind == "space":
+                    continue
+                if group == "chord" and tok.kind == "slur_open":  # "[E4(e4]": the slur starts
+                    out.insert(group_start, tok)  # at the chord
+                    group_start += 1
+                    self.open_slurs.append(tok)
                     continue
                 if group == "grace" and tok.kind in ("deco", "shortdeco"):
                     self.repair("dropped a decoration inside grace notes")
@@ -152,12 +169,6 @@ class _Structure:
                     out.append(tok)
                 else:
                     self.repair("dropped a tie '-' that follows no note")
-            elif tok.kind == "broken":
-                before = next((t.kind for t in reversed(out) if t.kind not in _BEFORE_BROKEN), None)
-                if before in NOTE_LIKE:
-                    out.append(tok)
-                else:
-                    self.repair(f"dropped a broken rhythm {tok.text!r} that follows no note")
             elif tok.kind == "ending":
                 self._attach_ending(out, tok)
             elif tok.kind == "bar" and out and out[-1].kind == "bar" and out[-1].text[-1] in "|]:":
@@ -166,12 +177,11 @@ class _Structure:
                 if out and out[-1].kind != "space":
                     out.append(tok)
             else:
-                out.append(tok)
+                _append(out, tok)
         if group is not None:
             self.repair(f"closed an unclosed {group}")
             closer = token(f"{group}_close", "]" if group == "chord" else "}")
             self._close_group(out, group_start, closer)
-        self._drop_dangling_broken(out)
         out = tidy_spaces(out)
         if out:
             self.previous = out
@@ -205,26 +215,37 @@ class _Structure:
         )
         del out[start:]
 
-    def _drop_dangling_broken(self, out: list[Token]) -> None:
-        """A broken rhythm needs a note after it on the same line."""
-        for i in range(len(out) - 1, -1, -1):
-            if out[i].kind != "broken":
-                continue
-            following = next((t for t in out[i + 1 :] if t.kind not in _AFTER_BROKEN), None)
-            if following is None or following.kind not in _NOTE_STARTS:
-                self.repair(f"dropped a broken rhythm {out[i].text!r} that leads to no note")
-                del out[i]
-
     def finish(self, lines: list[list[Token]]) -> None:
-        """Slurs still open at the end of the tune lose their '('."""
-        if not self.open_slurs:
-            return
-        unclosed = {id(tok) for tok in self.open_slurs}
-        for _ in unclosed:
+        """Across lines: slurs still open at the end of the tune lose their '(', and a broken
+        rhythm needs a note before and after it, also across a line break ("A2 A>" ⏎ "d")."""
+        dropped = {id(tok) for tok in self.open_slurs}
+        for _ in self.open_slurs:
             self.repair("dropped a '(' whose slur never closes")
-        for line in lines:
-            line[:] = tidy_spaces([t for t in line if id(t) not in unclosed])
+        stream = [tok for line in lines for tok in line]
+        for i, tok in enumerate(stream):
+            if tok.kind != "broken":
+                continue
+            before = next((t for t in reversed(stream[:i]) if t.kind not in _BEFORE_BROKEN), None)
+            after = next((t for t in stream[i + 1 :] if t.kind not in _AFTER_BROKEN), None)
+            if before is None or before.kind not in NOTE_LIKE or id(before) in dropped:
+                self.repair(f"dropped a broken rhythm {tok.text!r} that follows no note")
+                dropped.add(id(tok))
+            elif after is None or after.kind not in _NOTE_STARTS:
+                self.repair(f"dropped a broken rhythm {tok.text!r} that leads to no note")
+                dropped.add(id(tok))
+        if dropped:
+            for line in lines:
+                line[:] = tidy_spaces([t for t in line if id(t) not in dropped])
         self.open_slurs = []
+
+
+def _append(out: list[Token], tok: Token) -> None:
+    """Long decorations go before short ones ("!fermata!~g"): abc2midi rejects "~!fermata!g"."""
+    at = len(out)
+    if tok.kind == "deco":
+        while at and out[at - 1].kind == "shortdeco":
+            at -= 1
+    out.insert(at, tok)
 
 
 def _fits_chord(tok: Token, out: list[Token]) -> bool:
