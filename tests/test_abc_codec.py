@@ -74,6 +74,12 @@ def test_canonical_text_decodes_unchanged_with_no_repairs():
             assert (piece.text, piece.repairs) == (text, []), path
 
 
+def test_decoding_a_runaway_sample_cuts_it():
+    piece = AbcCodec().decode("M:4/4\nL:1/8\nK:C\n" + "abcd efga|" * 20_000)
+    assert "cut the text at 100,000 characters" in piece.repairs
+    assert len(piece.text) <= 100_000
+
+
 def test_missing_header_fields_are_filled_and_reported():
     piece = AbcCodec().decode("ABcd|efga|")
     assert piece.text == "M:4/4\nL:1/8\nK:C\nABcd|efga|"
@@ -128,6 +134,7 @@ def test_file_header_free_text_continuations_and_tunes_without_x(tmp_path):
         (b"Dear diary,\nno music here at all.\n", "holds no ABC tunes"),
         (b"X:1\nT:header only, no K: field\nabc|\n", "holds no ABC tunes"),
         (b"X:1\nT:voices\nK:C\nV:1\nC|\nV:2\nE|\n", "none the abc codec keeps (1 × multi-voice"),
+        (b"X:1\nK:C\n" + b"abcd efga|" * 20_000, "1 × tune longer than 100,000 characters"),
     ],
 )
 def test_files_that_are_not_abc_are_clear_errors(tmp_path, content, reason):

@@ -23,6 +23,8 @@ from rnnmusic.codecs.abc.reader import RawTune
 from rnnmusic.codecs.abc.syntax import token
 from rnnmusic.codecs.abc.tune import FIELD_LINE, Tune, clean_body
 
+MAX_TUNE_CHARS = 100_000  # the longest tune in the built-in corpus has under 2,000
+
 
 class SkippedTune(Exception):
     """A tune in a file that the codec leaves out, with the reason (one phrase)."""
@@ -40,6 +42,8 @@ def tune_from_raw(raw: RawTune, file_header: list[tuple[str, str]] = ()) -> Tune
     for name, value in file_header:
         if name in "MLR":
             fields.setdefault(name, value)  # the file header's defaults (ABC 2.1, 2.2.2)
+    if sum(len(line) + 1 for line in raw.body) > MAX_TUNE_CHARS:
+        raise SkippedTune(f"tune longer than {MAX_TUNE_CHARS:,} characters")
     header_voices = {v.split()[0] for n, v in raw.header if n == "V" and v.split()}
     lines, issues = clean_body(raw.body)
     if len(header_voices | issues.voices) > 1:
@@ -58,6 +62,9 @@ def tune_from_raw(raw: RawTune, file_header: list[tuple[str, str]] = ()) -> Tune
 def tune_from_text(text: str) -> tuple[Tune, list[str]]:
     """Decode: any string becomes a valid canonical tune plus the list of what was repaired."""
     repairs: list[str] = []
+    if len(text) > MAX_TUNE_CHARS:
+        text = text[:MAX_TUNE_CHARS]
+        repairs.append(f"cut the text at {MAX_TUNE_CHARS:,} characters")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     header: dict[str, str] = {}
     body_start = 0
@@ -110,6 +117,3 @@ def _header_value(header, name, parse, default, repairs):
             repairs.append(f"replaced {name}:{header[name].strip()[:20]} with {name}:{shown}")
         return default
     return value
-
-
-__all__ = ["SkippedTune", "tune_from_raw", "tune_from_text", "default_length"]
