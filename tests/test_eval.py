@@ -40,3 +40,15 @@ def test_baseline_command_prints_every_order(run, cli):
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("order")]
     assert len(lines) == 6 and sum("← best" in line for line in lines) == 1
+
+
+def test_tab_statistics_count_silence_and_playable_chords():
+    from rnnmusic.codecs import get_codec
+
+    codec = get_codec("tab")
+    piece = codec.decode("g16\n-32---.-==---.------.|\n------.-5-a--.|")
+    assert piece.repairs == []
+    stats = codec.piece_stats(piece)
+    assert stats["groups"] == 5
+    assert stats["silent_group_share"] == 2 / 5
+    assert stats["playable_share"] == 0.5  # frets 5 and 10 together: a stretch past four frets

@@ -109,6 +109,27 @@ class TabCodec(Codec):
         tab, repairs = parse_text(text)
         return TabPiece(text=text, repairs=repairs, tab=tab)
 
+    def piece_stats(self, piece: Piece) -> dict[str, float]:
+        """What `rnnmusic eval` reports for tabs next to the training pieces: how often nothing is
+        struck (char-rnn tab models drift into rests at low temperature) and how often the frets
+        struck together fit one hand (fretted notes at most MAX_SPAN frets apart)."""
+        from rnnmusic.codecs.tab.fingering import MAX_SPAN
+        from rnnmusic.codecs.tab.model import FRET_CHARS
+
+        tab = piece.tab if isinstance(piece, TabPiece) else self.decode(piece.text).tab
+        columns = tab.columns()
+        if not columns:
+            return {"groups": 0.0}
+        struck = [[c for c in column.cells if c in FRET_CHARS] for column in columns]
+        chords = [frets for frets in struck if frets]
+        fretted = [[FRET_CHARS.index(c) for c in frets if c != "0"] for frets in chords]
+        playable = [not f or max(f) - min(f) <= MAX_SPAN for f in fretted]
+        return {
+            "groups": float(len(columns)),
+            "silent_group_share": sum(set(col.cells) == {"-"} for col in columns) / len(columns),
+            "playable_share": sum(playable) / len(playable) if playable else 1.0,
+        }
+
     def constraint(self, vocab: list[str]):
         """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
         from rnnmusic.codecs.tab.constraint import TabConstraint
