@@ -231,7 +231,8 @@ def _encode_one(path: Path) -> tuple[Path, list[str] | None, str | None]:
     except RecursionError:
         return path, None, "nested too deeply to read"
     except Exception as exc:  # a library choking on a hostile file must not stop the batch
-        return path, None, f"unreadable ({type(exc).__name__}: {str(exc)[:200]})"
+        said = " ".join(str(exc).split())[:200]  # one line in the report
+        return path, None, f"unreadable ({type(exc).__name__}: {said})"
 
 
 def encode_files(

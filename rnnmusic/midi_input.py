@@ -62,7 +62,7 @@ def read_midi(path: str | Path) -> mido.MidiFile:
             path, "is a damaged or truncated MIDI file (it ends inside a track)"
         ) from None
     except Exception as exc:  # mido raises OSError, ValueError, KeyError … on damaged bytes
-        detail = str(exc).strip().rstrip(".")[:120] or type(exc).__name__
+        detail = " ".join(str(exc).split()).rstrip(".")[:120] or type(exc).__name__
         raise CodecError(path, f"is a damaged or truncated MIDI file ({detail})") from None
     if midi.type not in (0, 1, 2):
         raise CodecError(path, f"is a damaged MIDI file (its header gives file type {midi.type})")
@@ -118,7 +118,7 @@ def read_music(path: str | Path):
     try:
         return pretty_midi.PrettyMIDI(mido_object=midi)
     except Exception as exc:  # pretty_midi fails in many ways on odd but parseable files
-        detail = str(exc).strip().rstrip(".")[:120] or type(exc).__name__
+        detail = " ".join(str(exc).split()).rstrip(".")[:120] or type(exc).__name__
         raise CodecError(path, f"cannot be read as music ({detail})") from None
 
 

@@ -91,9 +91,9 @@ def gp_seeds() -> tuple[Seed, ...]:
         codec.write(codec.decode(text), gp5)
         seeds = [Seed("riff.gp5", gp5.read_bytes())]
         song = gp.parse(str(gp5))
-        for ext in (".gp4", ".gp3"):
+        for ext, version in ((".gp4", (4, 0, 6)), (".gp3", (3, 0, 0))):
             older = Path(folder) / f"riff{ext}"
-            gp.write(song, str(older))
+            gp.write(song, str(older), version=version)  # else the song's own version, 5.10
             seeds.append(Seed(older.name, older.read_bytes()))
     return tuple(seeds)
 

@@ -8,14 +8,9 @@ and non-ASCII names is always read)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import re
-import signal
-import threading
 import time
-import tracemalloc
 from collections import Counter
 from pathlib import Path
 
@@ -33,100 +28,19 @@ from hostile_files import (
     tempo_event,
     write_case,
 )
+from reader_checks import (
+    CPU_SECONDS,
+    PEAK_BYTES,
+    assert_one_sentence_naming,
+    assert_pieces,
+    read_bounded,
+)
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import build_corpus
 from rnnmusic.errors import CodecError
 
-CPU_SECONDS = 5.0  # one hostile file may take this long to read or refuse
-HANG_SECONDS = 60.0  # … and is stopped (the test fails) if it takes this long on the clock
-PEAK_BYTES = 256 * 1024 * 1024  # files that claim gigabytes must not make the reader allocate them
-
 CASES = [(reader, case) for reader in READERS for case in hostile_cases(reader)]
-
-
-class _Hang(BaseException):
-    """A BaseException, so that a reader catching every Exception cannot swallow it."""
-
-
-@contextlib.contextmanager
-def _hang_guard(seconds: float):
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach only the main thread; the CPU-time assertion still applies
-        return
-
-    def expire(signum, frame):
-        raise _Hang(f"still reading after {seconds:.0f} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _status_kb(field: str) -> int:
-    match = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
-    return int(match.group(1)) if match else 0
-
-
-@contextlib.contextmanager
-def _peak_memory(fallback: bool):
-    """Yields a list that receives the bytes the block added at its peak. Linux resets the
-    resident-set high-water mark when 5 is written to /proc/self/clear_refs: that counts
-    every allocation (NumPy, C libraries) at no cost. Elsewhere tracemalloc, which slows
-    Python code down several times, measures the files marked `memory` only."""
-    peak: list[int] = []
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        before = _status_kb("VmRSS")
-    except OSError:
-        before = None
-    if before is not None:
-        yield peak
-        peak.append(max(0, _status_kb("VmHWM") - before) * 1024)
-    elif fallback:
-        tracemalloc.start()
-        try:
-            yield peak
-            peak.append(tracemalloc.get_traced_memory()[1])
-        finally:
-            tracemalloc.stop()
-    else:
-        yield peak
-        peak.append(0)
-
-
-def read_bounded(reader: Reader, path: Path, measure_memory: bool):
-    """(result or CodecError, CPU seconds, peak bytes added). Any other exception propagates:
-    that is the crash the test exists to find."""
-    started = time.process_time()
-    with _peak_memory(fallback=measure_memory) as peak, _hang_guard(HANG_SECONDS):
-        try:
-            outcome = reader.read(path)
-        except CodecError as error:
-            outcome = error
-    return outcome, time.process_time() - started, peak[0]
-
-
-def assert_one_sentence_naming(error: CodecError, path: Path) -> None:
-    assert error.path == str(path), (error.path, path)
-    assert str(error).startswith(str(path)), str(error)
-    reason = error.reason
-    assert reason and "\n" not in reason and len(reason) <= 300, reason
-    assert "Traceback" not in reason and "object at 0x" not in reason, reason
-
-
-def assert_pieces(reader: Reader, result) -> None:
-    if reader.codec is None:
-        return  # the MIDI check of render and plot returns the parsed file
-    separator = get_codec(reader.codec).separator
-    assert isinstance(result, list) and result, result
-    for piece in result:
-        assert isinstance(piece, str) and piece.strip(), piece
-        assert separator not in piece
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,7 @@ def read_midi_file(path: str | Path, codec_name: str = "midi-events") -> mido.Mi
 
 
 def _describe(exc: Exception) -> str:
-    text = str(exc).strip().rstrip(".")
+    text = " ".join(str(exc).split()).rstrip(".")  # one line, whatever mido said
     return text[:120] if text else type(exc).__name__
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rnnmusic.codecs.tab.abc_screen import too_hard_for_music21
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
 from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, signature_fits, tab_from_notes
 from rnnmusic.errors import CodecError
@@ -52,10 +53,15 @@ def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int = DEFAULT
         if len(tune) > MAX_TUNE_CHARS:  # music21 takes seconds per 10,000 characters
             failures.append(f"a tune of {len(tune):,} characters, over {MAX_TUNE_CHARS:,}")
             continue
+        too_hard = too_hard_for_music21(tune)
+        if too_hard:
+            failures.append(too_hard)
+            continue
         try:
             tab = tune_to_tab(tune, tuning, grid)
         except Exception as exc:  # music21 fails in many ways on odd ABC; skip that tune
-            failures.append(f"{type(exc).__name__}: {str(exc)[:80]}")
+            said = " ".join(str(exc).split())  # music21 quotes the tune, newlines and all
+            failures.append(f"{type(exc).__name__}: {said[:80]}")
             continue
         if tab is not None:
             tabs.append(tab)

@@ -67,7 +67,7 @@ def _load(path: str | Path) -> pretty_midi.PrettyMIDI:
     try:
         return pretty_midi.PrettyMIDI(mido_object=midi)
     except Exception as exc:  # pretty_midi raises many kinds on odd but parseable files
-        detail = str(exc).strip().rstrip(".")[:100] or type(exc).__name__
+        detail = " ".join(str(exc).split()).rstrip(".")[:100] or type(exc).__name__
         raise CodecError(path, f"is a damaged MIDI file ({detail})") from None
 
 
