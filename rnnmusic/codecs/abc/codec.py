@@ -91,6 +91,13 @@ class AbcCodec(Codec):
         trained on."""
         return melody_key(piece)
 
+    def grammar(self):
+        """`generate --strict`: only tunes that decode unchanged and that music21 and abc2midi
+        read (see grammar.py)."""
+        from rnnmusic.codecs.abc.grammar import AbcGrammar
+
+        return AbcGrammar()
+
     # -- writing ---------------------------------------------------------------------------------
 
     def decode(self, text: str) -> AbcPiece:
