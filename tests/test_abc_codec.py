@@ -212,3 +212,15 @@ def test_split_key_groups_transcriptions_of_one_melody():
     assert codec.split_key(tune) != codec.split_key(another_tune)
     versions = AbcCodec(transpose="all").versions(AbcCodec().decode(tune).tune)
     assert len(versions) == 12 and len({codec.split_key(v.text) for v in versions}) == 1
+
+
+def test_eval_statistics_say_whether_the_tools_read_a_tune_and_its_bars_fill_the_meter():
+    codec = AbcCodec()
+    jig = codec.piece_stats(codec.decode("M:6/8\nL:1/8\nK:D\nA|dfa afd|BAG FED|dfa afd|e3 e2:|"))
+    assert jig["music21_parses"] == 1.0
+    assert jig["bars_as_meter_share"] == 1.0 and jig["all_bars_as_meter"] == 1.0
+    assert jig.get("abc2midi_clean", 1.0) == 1.0
+    short = codec.piece_stats(codec.decode("M:4/4\nL:1/8\nK:G\nGABc d2e2|f4 g2|abcd e4|g8|"))
+    assert short["bars_as_meter_share"] == 0.5 and short["all_bars_as_meter"] == 0.0
+    free = codec.piece_stats(codec.decode("M:none\nL:1/8\nK:G\nGAB|cde|fga|"))
+    assert "bars_as_meter_share" not in free  # no meter, nothing to check

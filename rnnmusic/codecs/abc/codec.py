@@ -98,6 +98,33 @@ class AbcCodec(Codec):
 
         return AbcGrammar()
 
+    def piece_stats(self, piece: Piece) -> dict[str, float]:
+        """What `rnnmusic eval` reports for tunes: whether music21 and abc2midi read the tune,
+        and whether its bars hold what the meter says (the first and last bar, which may be
+        a pickup and its completion, left out)."""
+        import music21
+
+        from rnnmusic.codecs.abc.clients import abc2midi_available, abc2midi_errors
+
+        tune = piece if isinstance(piece, AbcPiece) else self.decode(piece.text)
+        abc = tune.abc()
+        stats: dict[str, float] = {}
+        if abc2midi_available():
+            stats["abc2midi_clean"] = float(not abc2midi_errors(abc))
+        try:
+            score = music21.converter.parseData(abc, format="abc")
+        except Exception:  # music21 fails in many ways on tunes it cannot read
+            stats["music21_parses"] = 0.0
+            return stats
+        stats["music21_parses"] = 1.0
+        part = score.parts[0] if score.parts else score
+        inner = list(part.getElementsByClass("Measure"))[1:-1]
+        if inner and tune.tune is not None and tune.tune.meter != "none":
+            full = [m.duration.quarterLength == m.barDuration.quarterLength for m in inner]
+            stats["bars_as_meter_share"] = sum(full) / len(full)
+            stats["all_bars_as_meter"] = float(all(full))
+        return stats
+
     # -- writing ---------------------------------------------------------------------------------
 
     def decode(self, text: str) -> AbcPiece:
