@@ -174,16 +174,17 @@ def test_a_session_tune_is_accepted_and_a_vocabulary_without_a_bar_line_still_sp
 @pytest.mark.skipif(not abc2midi_available(), reason="abc2midi is installed by .ci/run")
 def test_strict_samples_are_read_by_music21_and_abc2midi(tmp_path):
     model = _model(4)
-    texts = _strict(model, 40, 500, seed=9, temperature=1.2)
-    texts += _strict(model, 20, 400, seed=10, prime=PRIMES["a jig"])
+    texts = _strict(model, 16, 300, seed=9, temperature=1.2)  # music21 takes seconds a tune
+    texts += _strict(model, 8, 300, seed=10, prime=PRIMES["a jig"])
     refused = []
     for number, text in enumerate(texts):
         piece = CODEC.decode(text)
         abc = piece.abc()
         assert music21_notes(abc), abc  # every sample: music21 reads its notes
-        CODEC.write(piece, tmp_path / f"sample-{number}.mid")
-        assert (tmp_path / f"sample-{number}.mid").stat().st_size > 0
+        if number % 3 == 0:  # through music21 again: a third of them is enough
+            CODEC.write(piece, tmp_path / f"sample-{number}.mid")
+            assert (tmp_path / f"sample-{number}.mid").stat().st_size > 0
         if abc2midi_errors(abc):
             refused.append(abc)
     # abc2midi checks more than the grammar tracks (codecs/abc/README.md): a few percent
-    assert len(refused) <= len(texts) // 10, refused[:3]
+    assert len(refused) <= 2, refused[:3]
