@@ -346,15 +346,19 @@ class MidiEventsConstraint(Constraint):
 
         # a note event is judged on the instrument it plays on: the current one, or the one
         # that the character itself switches to (as in "@12-C4")
-        target = torch.where(self.switch_target[s] >= 0, self.switch_target[s], self.current)
         melodic = self.used[:, : INSTRUMENTS - 1].sum(1) < MELODIC_CHANNELS
         playable = self.used | melodic[:, None]  # the decoder's 15-melodic-instruments rule
         playable[:, g.DRUMS] = True
         playable &= (self.ticks < self.limit)[:, None]  # a note needs a tick to end in
         free_now, release_now = self._key_sets(self.current)
-        free_then, release_then = self._key_sets(target)
         free_now &= playable.gather(1, self.current[:, None])
-        free_then &= playable.gather(1, target[:, None])
+        can_switch = self.switch_target[s] >= 0
+        if bool(can_switch.any()):  # most steps no sample is inside "@12…": one instrument
+            target = torch.where(can_switch, self.switch_target[s], self.current)
+            free_then, release_then = self._key_sets(target)
+            free_then &= playable.gather(1, target[:, None])
+        else:
+            free_then, release_then = free_now, release_now
         switches = self.instrument[s] >= 0
         sets = self.note_set[s].clamp(min=0)
         free = torch.where(switches, free_then.gather(1, sets), free_now.gather(1, sets))
@@ -404,16 +408,20 @@ class MidiEventsConstraint(Constraint):
         live = ~self.is_done[s]
         switch = self.instrument[s, ids]
         self.current = torch.where((switch >= 0) & live, switch, self.current)
-        note, kind = self.note[s, ids], self.note_kind[s, ids]
-        key = note.clamp(min=0)
-        on = live & (note >= 0) & (kind == ON)
-        off = live & (note >= 0) & (kind == OFF)
-        where = (rows, self.current, key)
-        self.sounding[where] = (self.sounding[where] | on) & ~off
-        self.started[where] |= on
-        self.used[rows, self.current] |= on
-        self.held_by[rows, self.current] += on.long() - off.long()
-        self.fresh_by[rows, self.current] += on.long()
+        note = self.note[s, ids]
+        sounds = live & (note >= 0)
+        if bool(sounds.any()):  # indexed writes are the costly part: only when a note moves
+            kind = self.note_kind[s, ids]
+            on, off = sounds & (kind == ON), sounds & (kind == OFF)
+            player = rows * INSTRUMENTS + self.current  # flat indices: one gather, one put
+            key = player * PITCHES + note.clamp(min=0)
+            sounding, started = self.sounding.view(-1), self.started.view(-1)
+            sounding[key] = (sounding[key] | on) & ~off
+            started[key] = started[key] | on
+            used = self.used.view(-1)
+            used[player] = used[player] | on
+            self.held_by.view(-1)[player] += on.long() - off.long()
+            self.fresh_by.view(-1)[player] += on.long()
         wait = self.wait[s, ids] & live
         if bool(wait.any()):
             self.started &= ~wait[:, None, None]
