@@ -258,7 +258,10 @@ def main() -> None:
             f"{vocab_size}). *ceiling*: bare fused `nn.LSTM` step on random batches; *naive*: "
             "per-time-step `nn.LSTMCell` loop; *ours*: the trainer's loop (memory-mapped data, state "
             "carry, logging), steady state from its metrics; *eval+ckpt*: seconds for one validation "
-            "(40 batches), checkpoint and sample, paid once per `eval_every` steps.",
+            "(40 batches), checkpoint and sample, paid once per `eval_every` steps. *share of "
+            "matmul peak*: training FLOPs (3× the forward matmuls) per second over the best "
+            "`torch.mm` rate on LSTM-like shapes; above 100% means the fused LSTM's oneDNN kernels "
+            "outrun that probe on this CPU, so read the column as relative, not absolute.",
             table(
                 [
                     "model",
