@@ -84,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--codec", default=default_codec, choices=codecs)
     build.add_argument("-o", "--out", required=True, help="corpus folder to write")
     build.add_argument(
-        "--jobs", type=int, default=None, help="worker processes (default: all cores)"
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: all cores; one for plain text, where more only add overhead)",
     )
     build.add_argument("--valid-fraction", type=float, default=0.05)
     build.add_argument("--no-progress", action="store_true")

@@ -239,6 +239,8 @@ def encode_files(
     files: list[Path], codec: Codec, jobs: int | None = None, progress: bool = True
 ) -> Iterator[tuple[Path, list[str] | None, str | None]]:
     """(path, pieces, None) or (path, None, reason) per file, in input order whatever `jobs` is."""
+    if jobs is None and not codec.parallel_encode:
+        jobs = 1
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     bar = tqdm(total=len(files), desc="encoding", unit="file", disable=not progress, leave=False)
     try:

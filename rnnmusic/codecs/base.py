@@ -64,6 +64,10 @@ class Codec:
     writes: ClassVar[tuple[str, ...]] = ()  # files write() produces, by extension
     separator: ClassVar[str] = "\n\n"  # between pieces in a corpus; never inside a piece
     default_corpus: ClassVar[str | None] = None  # name of a built-in source (rnnmusic.sources)
+    # worker processes pay off when encoding costs more than sending the pieces back; for plain
+    # text it does not (benchmarks/corpus_speed.py: two workers run at 0.3× one), so corpus
+    # build uses one process unless --jobs asks for more
+    parallel_encode: ClassVar[bool] = True
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, **options: Any):

@@ -70,6 +70,7 @@ class TextCodec(Codec):
     writes = (".txt",)
     separator = "\n\n"
     default_corpus = "python-stdlib"
+    parallel_encode = False  # reading is cheaper than shipping the text between processes
 
     def encode_file(self, path: str | Path) -> list[str]:
         text = read_text_file(path, self.name)
