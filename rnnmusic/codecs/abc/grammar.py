@@ -259,7 +259,7 @@ def _in_tied(state, ch: str | None = None):
         return state
     if matched < len(spelling):
         return ("tied", spelling, matched + 1, ctx) if ch == spelling[matched] else None
-    note = ("note", ("len", ""), ("body", ctx, False), spelling)
+    note = ("note", ("len", ""), ("body", ctx, FREE), spelling)
     return note if ch is None else _in_note(note, ch)
 
 
