@@ -8,10 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # The suite runs on two xdist workers on two cores: one math thread each. Two threads per worker
 # oversubscribe the cores and make every small op wait on spinning OpenMP threads (7 µs → 20 ms).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# Property tests repeat the same examples on every run, so CI is not at the mercy of a new random
+# finding; HYPOTHESIS_PROFILE=explore draws fresh ones (findings become @example cases).
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parent.parent
 

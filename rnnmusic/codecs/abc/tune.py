@@ -235,7 +235,11 @@ class _Structure:
                 dropped.add(id(tok))
         if dropped:
             for line in lines:
-                line[:] = tidy_spaces([t for t in line if id(t) not in dropped])
+                kept: list[Token] = []
+                for tok in line:
+                    if id(tok) not in dropped:
+                        _append(kept, tok)  # "L(!fermata!": the '(' goes, the order is redone
+                line[:] = tidy_spaces(kept)
         self.open_slurs = []
 
 
