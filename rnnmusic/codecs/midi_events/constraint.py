@@ -306,6 +306,8 @@ class MidiEventsConstraint(Constraint):
         self.instrument_sets = _membership(instrument_sets, INSTRUMENTS)
         self.is_done = torch.tensor([syntax.is_done(s) for s in order] + [False])
         self.distance = _distances(rows, self.is_done[:-1].tolist(), states)
+        finite = self.distance[self.distance < UNREACHABLE]
+        self.longest_finish = int(finite.max()) if finite.numel() else 0
 
     # -- the Constraint protocol ----------------------------------------------------------------
 
@@ -318,7 +320,9 @@ class MidiEventsConstraint(Constraint):
         self.state = torch.zeros(batch, dtype=torch.long, device=device)
         self.current = torch.full((batch,), g.DEFAULT_PROGRAM, dtype=torch.long, device=device)
         self.sounding = torch.zeros(batch, INSTRUMENTS, PITCHES, dtype=torch.bool, device=device)
-        self.started = torch.zeros_like(self.sounding)  # switched on in the current tick
+        # the tick each key last sounded from: "switched on in the current tick" is a compare,
+        # so a wait needs no clearing of a (B, 129, 128) table
+        self.onset_tick = torch.full(self.sounding.shape, -1, dtype=torch.int32, device=device)
         self.held_by = torch.zeros(batch, INSTRUMENTS, dtype=torch.long, device=device)
         self.fresh_by = torch.zeros_like(self.held_by)
         self.used = torch.zeros(batch, INSTRUMENTS, dtype=torch.bool, device=device)
@@ -335,7 +339,8 @@ class MidiEventsConstraint(Constraint):
     def _key_sets(self, instrument: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per sample and key set: is some key of the set silent / releasable on `instrument`?"""
         sounding = self.sounding[self.rows, instrument]  # (B, P)
-        releasable = sounding & ~self.started[self.rows, instrument]
+        started = self.onset_tick[self.rows, instrument] == self.ticks[:, None]
+        releasable = sounding & ~started
         free = (sounding.float() @ self.set_columns) < self.set_sizes  # (B, K)
         return free, (releasable.float() @ self.set_columns) > 0
 
@@ -373,19 +378,21 @@ class MidiEventsConstraint(Constraint):
         ok &= ~self.wait[s] | (self.ticks < self.limit)[:, None]
 
         # closing: with the end in sight, only release what sounds (switching instrument or
-        # waiting a tick where that is needed) and end the piece
-        fresh = self.fresh_by.sum(1) > 0
-        instruments = (self.held_by > 0).sum(1)
-        need = self.distance[s] + 3 * held + 5 * instruments + fresh.long()
-        closing = steps_left <= need + CLOSING_MARGIN
-        if bool(closing.any()):
-            narrowed = ok & self._closing_moves(s, nxt, fresh)
-            use = closing & narrowed.any(1)  # a sample that cannot close keeps its moves
-            ok = torch.where(use[:, None], narrowed, ok)
+        # waiting a tick where that is needed) and end the piece. Far from the end (most steps)
+        # a bound on what closing can need skips the per-sample sums
+        bound = self.longest_finish + 3 * int(held.max()) + 5 * INSTRUMENTS + 1 + CLOSING_MARGIN
+        if steps_left <= bound:
+            fresh = self.fresh_by.sum(1) > 0
+            instruments = (self.held_by > 0).sum(1)
+            need = self.distance[s] + 3 * held + 5 * instruments + fresh.long()
+            closing = steps_left <= need + CLOSING_MARGIN
+            if bool(closing.any()):
+                narrowed = ok & self._closing_moves(s, nxt, fresh)
+                use = closing & narrowed.any(1)  # a sample that cannot close keeps its moves
+                ok = torch.where(use[:, None], narrowed, ok)
         ok |= self.is_done[s][:, None]
-        stuck = ~ok.any(1)
-        if bool(stuck.any()):  # cannot happen by construction; never hand NaNs to the sampler
-            ok[stuck] = True
+        if not bool(ok.any(1).all()):  # cannot happen by construction; never hand NaNs on
+            ok[~ok.any(1)] = True
         return ok
 
     def _closing_moves(self, s, nxt, fresh) -> torch.Tensor:
@@ -415,17 +422,16 @@ class MidiEventsConstraint(Constraint):
             on, off = sounds & (kind == ON), sounds & (kind == OFF)
             player = rows * INSTRUMENTS + self.current  # flat indices: one gather, one put
             key = player * PITCHES + note.clamp(min=0)
-            sounding, started = self.sounding.view(-1), self.started.view(-1)
+            sounding, onset = self.sounding.view(-1), self.onset_tick.view(-1)
             sounding[key] = (sounding[key] | on) & ~off
-            started[key] = started[key] | on
+            onset[key] = torch.where(on, self.ticks.int(), onset[key])
             used = self.used.view(-1)
             used[player] = used[player] | on
             self.held_by.view(-1)[player] += on.long() - off.long()
             self.fresh_by.view(-1)[player] += on.long()
         wait = self.wait[s, ids] & live
         if bool(wait.any()):
-            self.started &= ~wait[:, None, None]
-            self.fresh_by *= (~wait).long()[:, None]
+            self.fresh_by[wait] = 0
         self.ticks += wait.long()
         self.state = torch.where(live, self.next_state[s, ids], s)
 
