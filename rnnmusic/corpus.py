@@ -209,7 +209,9 @@ def _time_limit(seconds: float):
         raise _FileTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # and again every tenth of the limit: a library with a bare `except:` (music21 has some)
+    # swallows one alarm, then reads on for many seconds, as CI once saw
+    signal.setitimer(signal.ITIMER_REAL, seconds, max(0.05, seconds / 10))
     try:
         yield
     finally:

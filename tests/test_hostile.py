@@ -38,7 +38,7 @@ from reader_checks import (
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import build_corpus
-from rnnmusic.errors import CodecError
+from rnnmusic.errors import CodecError, RnnMusicError
 
 CASES = [(reader, case) for reader in READERS for case in hostile_cases(reader)]
 
@@ -185,6 +185,35 @@ def test_time_limit_stops_a_reader_that_catches_every_exception(tmp_path, monkey
     corpus = build_corpus(big.parent, get_codec("tab"), tmp_path / "c", jobs=1, progress=False)
     assert time.monotonic() - started < 5
     assert "took longer than" in corpus.meta["report"]["skipped"][str(big)]
+
+
+def test_time_limit_survives_a_library_that_swallows_one_alarm(tmp_path, monkeypatch):
+    """music21 has bare `except:` blocks: an alarm landing in one is lost, and the file would
+    be read to the end. The limit fires again until the reader stops."""
+    from rnnmusic import corpus as corpus_module
+
+    def swallow_once(path):
+        swallowed = False
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                time.sleep(0.005)
+            except BaseException:
+                if swallowed:
+                    raise
+                swallowed = True
+        return ["read to the end"]
+
+    codec = get_codec("text")
+    monkeypatch.setattr(codec, "encode_file", swallow_once)
+    monkeypatch.setattr(corpus_module, "FILE_SECONDS", 0.3)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "slow.txt").write_text("never read\n", encoding="utf-8")
+    (tmp_path / "src" / "fine.txt").write_text("fine\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(RnnMusicError):  # the only file gives up: nothing left to train on
+        build_corpus(tmp_path / "src" / "slow.txt", codec, tmp_path / "c", jobs=1, progress=False)
+    assert time.monotonic() - started < 5
 
 
 @pytest.mark.slow
