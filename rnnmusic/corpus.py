@@ -209,8 +209,8 @@ def _time_limit(seconds: float):
         raise _FileTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)
-    # and again every tenth of the limit: a library with a bare `except:` (music21 has some)
-    # swallows one alarm, then reads on for many seconds, as CI once saw
+    # and again every tenth of the limit, so a lost alarm (a library's bare `except:`; CI once
+    # saw a 0.5 s limit end after 17 s, cause not found) does not let the reader run on
     signal.setitimer(signal.ITIMER_REAL, seconds, max(0.05, seconds / 10))
     try:
         yield

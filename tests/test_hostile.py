@@ -188,8 +188,8 @@ def test_time_limit_stops_a_reader_that_catches_every_exception(tmp_path, monkey
 
 
 def test_time_limit_survives_a_library_that_swallows_one_alarm(tmp_path, monkeypatch):
-    """music21 has bare `except:` blocks: an alarm landing in one is lost, and the file would
-    be read to the end. The limit fires again until the reader stops."""
+    """A reader that swallows one alarm (a bare `except:`) would read the file to the end: the
+    limit fires again until the reader stops."""
     from rnnmusic import corpus as corpus_module
 
     def swallow_once(path):
