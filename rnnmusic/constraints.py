@@ -17,8 +17,8 @@ Codecs whose grammar needs unbounded memory (e.g. which notes are sounding) impl
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable
-from typing import Protocol
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
 
 import torch
 
@@ -72,58 +72,75 @@ class Constraint:
             self.advance(torch.full((allowed.size(0),), index[ch], device=allowed.device))
 
 
+def explore(
+    start: Hashable,
+    vocab: list[str],
+    transition: Callable[[Hashable, str], tuple[Hashable, Any] | None],
+    is_done: Callable[[Hashable], bool],
+    limit: int | None = None,
+) -> tuple[list[Hashable], list[list[tuple[int, Any] | None]]]:
+    """Every state reachable from `start` over the vocabulary, breadth first, and per state a
+    row with one cell per character: (index of the next state, what `transition` said beside
+    it), or None where the character is forbidden. Done states have no moves."""
+    index: dict[Hashable, int] = {start: 0}
+    order: list[Hashable] = [start]
+    rows: list[list[tuple[int, Any] | None]] = []
+    for state in order:  # grows while it is walked: breadth first
+        row: list[tuple[int, Any] | None] = []
+        for ch in vocab:
+            result = None if is_done(state) else transition(state, ch)
+            if result is None:
+                row.append(None)
+                continue
+            if result[0] not in index:
+                if limit is not None and len(index) >= limit:
+                    raise RuntimeError(f"grammar has more than {limit} reachable states")
+                index[result[0]] = len(order)
+                order.append(result[0])
+            row.append((index[result[0]], result[1]))
+        rows.append(row)
+    return order, rows
+
+
+def distances_to_end(rows: list[list[tuple[int, Any] | None]], done: list[bool]) -> list[int]:
+    """Fewest characters from each state to a done state (breadth first over reversed moves);
+    UNREACHABLE where none is reachable."""
+    reverse: list[list[int]] = [[] for _ in rows]
+    for source, row in enumerate(rows):
+        for target in {cell[0] for cell in row if cell is not None}:
+            reverse[target].append(source)
+    distance = [UNREACHABLE] * len(rows)
+    queue = deque(i for i, d in enumerate(done) if d)
+    for i in queue:
+        distance[i] = 0
+    while queue:
+        state = queue.popleft()
+        for source in reverse[state]:
+            if distance[source] == UNREACHABLE:
+                distance[source] = distance[state] + 1
+                queue.append(source)
+    return distance
+
+
 class TableConstraint(Constraint):
     """A CharGrammar compiled over a vocabulary into transition and distance tables."""
 
     def __init__(self, grammar: CharGrammar, vocab: list[str]):
-        states: dict[Hashable, int] = {grammar.start: 0}
-        order: list[Hashable] = [grammar.start]
-        edges: list[list[int]] = []
-        queue = deque([grammar.start])
-        while queue:
-            state = queue.popleft()
-            row = []
-            for ch in vocab:
-                nxt = None if grammar.is_done(state) else grammar.step(state, ch)
-                if nxt is None:
-                    row.append(-1)
-                    continue
-                if nxt not in states:
-                    if len(states) >= MAX_STATES:
-                        raise RuntimeError(f"grammar has more than {MAX_STATES} reachable states")
-                    states[nxt] = len(order)
-                    order.append(nxt)
-                    queue.append(nxt)
-                row.append(states[nxt])
-            edges.append(row)
+        def transition(state: Hashable, ch: str) -> tuple[Hashable, None] | None:
+            nxt = grammar.step(state, ch)
+            return None if nxt is None else (nxt, None)
+
+        order, rows = explore(grammar.start, vocab, transition, grammar.is_done, MAX_STATES)
         count = len(order)
         sink = count  # index for "forbidden": never done, never reachable
-        table = torch.tensor(edges, dtype=torch.long)
-        self.next_state = torch.where(table < 0, torch.full_like(table, sink), table)
-        self.next_state = torch.cat([self.next_state, torch.full((1, len(vocab)), sink)])
-        self.is_done = torch.tensor([grammar.is_done(s) for s in order] + [False])
-        self.distance = self._distances(edges, self.is_done[:-1].tolist(), count)
+        table = torch.tensor(
+            [[sink if c is None else c[0] for c in row] for row in rows], dtype=torch.long
+        )
+        self.next_state = torch.cat([table, torch.full((1, len(vocab)), sink)])
+        done = [grammar.is_done(s) for s in order]
+        self.is_done = torch.tensor(done + [False])
+        self.distance = torch.tensor(distances_to_end(rows, done) + [UNREACHABLE], dtype=torch.long)
         self.num_states = count
-
-    @staticmethod
-    def _distances(edges: list[list[int]], done: list[bool], count: int) -> torch.Tensor:
-        """Fewest characters from each state to a done state (breadth-first, edges reversed)."""
-        reverse: list[list[int]] = [[] for _ in range(count)]
-        for source, row in enumerate(edges):
-            for target in set(row):
-                if target >= 0:
-                    reverse[target].append(source)
-        distance = [UNREACHABLE] * count
-        queue = deque(i for i in range(count) if done[i])
-        for i in queue:
-            distance[i] = 0
-        while queue:
-            state = queue.popleft()
-            for source in reverse[state]:
-                if distance[source] == UNREACHABLE:
-                    distance[source] = distance[state] + 1
-                    queue.append(source)
-        return torch.tensor(distance + [UNREACHABLE], dtype=torch.long)
 
     def reset(self, batch: int, device: torch.device) -> None:
         self.next_state = self.next_state.to(device)

@@ -15,14 +15,13 @@ what sounds and writes the separator, so it is never cut off mid-piece.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import torch
 
 from rnnmusic.codecs.midi_events import grammar as g
 from rnnmusic.codecs.midi_events.score import MELODIC_CHANNELS, max_ticks
-from rnnmusic.constraints import UNREACHABLE, Constraint
+from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
 
 PITCHES = 128
@@ -248,20 +247,7 @@ class MidiEventsConstraint(Constraint):
 
     def _compile(self, vocab: list[str]) -> None:
         syntax = self.syntax
-        index = {syntax.start: 0}
-        order, rows = [syntax.start], []
-        queue = deque([syntax.start])
-        while queue:
-            state = queue.popleft()
-            row = []
-            for ch in vocab:
-                result = None if syntax.is_done(state) else syntax.transition(state, ch)
-                if result is not None and result[0] not in index:
-                    index[result[0]] = len(order)
-                    order.append(result[0])
-                    queue.append(result[0])
-                row.append(None if result is None else (index[result[0]], result[1]))
-            rows.append(row)
+        order, rows = explore(syntax.start, vocab, syntax.transition, syntax.is_done)
         states, width = len(order), len(vocab)
         sink = states
         note_sets: dict[frozenset, int] = {}
@@ -304,8 +290,9 @@ class MidiEventsConstraint(Constraint):
         self.switch_target = self.instrument.max(dim=1).values
         self.note_sets = _membership(note_sets, PITCHES)
         self.instrument_sets = _membership(instrument_sets, INSTRUMENTS)
-        self.is_done = torch.tensor([syntax.is_done(s) for s in order] + [False])
-        self.distance = _distances(rows, self.is_done[:-1].tolist(), states)
+        done = [syntax.is_done(s) for s in order]
+        self.is_done = torch.tensor(done + [False])
+        self.distance = torch.tensor(distances_to_end(rows, done) + [UNREACHABLE])
         finite = self.distance[self.distance < UNREACHABLE]
         self.longest_finish = int(finite.max()) if finite.numel() else 0
 
@@ -463,23 +450,3 @@ def _membership(sets: dict[frozenset, int], size: int) -> torch.Tensor:
     for members, i in sets.items():
         table[i, list(members)] = True
     return table
-
-
-def _distances(rows: list[list], done: list[bool], states: int) -> torch.Tensor:
-    """Fewest characters from each syntax state to the end of the piece."""
-    reverse: list[list[int]] = [[] for _ in range(states)]
-    for source, row in enumerate(rows):
-        for cell in row:
-            if cell is not None:
-                reverse[cell[0]].append(source)
-    distance = [UNREACHABLE] * states
-    queue = deque(i for i in range(states) if done[i])
-    for i in queue:
-        distance[i] = 0
-    while queue:
-        state = queue.popleft()
-        for source in reverse[state]:
-            if distance[source] == UNREACHABLE:
-                distance[source] = distance[state] + 1
-                queue.append(source)
-    return torch.tensor(distance + [UNREACHABLE], dtype=torch.long)

@@ -46,7 +46,7 @@ from rnnmusic.codecs.tab.strict_syntax import (
     statable,
     string_of,
 )
-from rnnmusic.constraints import UNREACHABLE, Constraint
+from rnnmusic.constraints import UNREACHABLE, Constraint, explore
 from rnnmusic.errors import RnnMusicError
 
 
@@ -106,19 +106,7 @@ class Tables:
 @functools.lru_cache(maxsize=8)
 def compile_tables(vocab: tuple[str, ...]) -> Tables:
     syntax = TabSyntax()
-    index, order, rows = {syntax.start: 0}, [syntax.start], []
-    position = 0
-    while position < len(order):
-        state = order[position]
-        position += 1
-        row = []
-        for ch in vocab:
-            result = None if syntax.is_done(state) else syntax.transition(state, ch)
-            if result is not None and result[0] not in index:
-                index[result[0]] = len(order)
-                order.append(result[0])
-            row.append(None if result is None else (index[result[0]], result[1]))
-        rows.append(row)
+    order, rows = explore(syntax.start, list(vocab), syntax.transition, syntax.is_done)
     count, width = len(order), len(vocab)
     sink = count
     done = [syntax.is_done(s) for s in order]
