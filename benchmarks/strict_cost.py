@@ -17,25 +17,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, table, write_section  # noqa: E402
+from train_speed import MIDI_VOCAB, sampling_rate  # noqa: E402
 
 from rnnmusic.codecs import get_codec  # noqa: E402
 from rnnmusic.model import CharRNN, ModelConfig  # noqa: E402
-from rnnmusic.sample import SampleConfig, sample_texts  # noqa: E402
 
 VOCABS = {  # the characters of each codec's built-in corpus
-    "midi-events": sorted(set(".+-\n /0123456789CcDdEFfGgAaB_TM")),
+    "midi-events": MIDI_VOCAB,
     "tab": sorted(set("-=x0123456789abcdefghijklmno.:|\nhbr/~m*gqt #ABCDEFG")),
     "abc": sorted(
         set("\n !\"#'(),-./0123456789:<=>ABCDEFGHKLMRSTZ[]^_abcdefghijklmnoprstuvwxyz{|}~")
     ),
 }
-
-
-def rate(model: CharRNN, vocab: list[str], batch: int, length: int, constraint) -> float:
-    config = SampleConfig(num=batch, length=length, seed=0, stop_at_separator=False)
-    start = time.perf_counter()
-    sample_texts(model, vocab, "\n\n", config, "cpu", constraint)
-    return batch * length / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -56,8 +49,10 @@ def main() -> None:
         for batch in (1, 64):
             runs: dict[str, list[float]] = {"free": [], "strict": []}
             for _ in range(args.rounds):
-                runs["free"].append(rate(model, vocab, batch, args.length, None))
-                runs["strict"].append(rate(model, vocab, batch, args.length, constraint))
+                runs["free"].append(sampling_rate(model, vocab, batch, args.length, False))
+                runs["strict"].append(
+                    sampling_rate(model, vocab, batch, args.length, False, constraint)
+                )
             free, strict = (statistics.median(runs[k]) for k in ("free", "strict"))
             rows.append(
                 [
