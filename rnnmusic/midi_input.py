@@ -6,7 +6,6 @@ without complaint (exit 0, a cut-off WAV) and pretty_midi fails with bare EOFErr
 
 from __future__ import annotations
 
-import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +15,10 @@ from pathlib import Path
 import mido
 
 from rnnmusic.codecs import Codec, Piece, codec_for_paths
+from rnnmusic.codecs.midi_events.reader import load_midi
 from rnnmusic.errors import CodecError, RnnMusicError
 
 MIDI_EXTENSIONS = (".mid", ".midi")
-MAX_BYTES = 32 * 1024 * 1024  # MIDI files are small; anything this big is not one
 MAX_SECONDS = 4 * 3600
 
 
@@ -39,31 +38,7 @@ def read_midi(path: str | Path) -> mido.MidiFile:
     per beat (or SMPTE frames), a known file type, and at most `MAX_SECONDS` of music (one
     absurd delta time makes a file last for months, and FluidSynth would write that much
     audio)."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise CodecError(path, f"is {size / 1e6:.0f} MB, too large to be a MIDI file")
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not a MIDI file") from None
-    except FileNotFoundError:
-        raise CodecError(path, "does not exist") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if not data:
-        raise CodecError(path, "is empty, not a MIDI file")
-    if not data.startswith(b"MThd"):
-        raise CodecError(path, "is not a MIDI file (it lacks the MThd header)")
-    try:
-        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
-    except EOFError:
-        raise CodecError(
-            path, "is a damaged or truncated MIDI file (it ends inside a track)"
-        ) from None
-    except Exception as exc:  # mido raises OSError, ValueError, KeyError … on damaged bytes
-        detail = " ".join(str(exc).split()).rstrip(".")[:120] or type(exc).__name__
-        raise CodecError(path, f"is a damaged or truncated MIDI file ({detail})") from None
+    midi = load_midi(path)
     if midi.type not in (0, 1, 2):
         raise CodecError(path, f"is a damaged MIDI file (its header gives file type {midi.type})")
     if midi.ticks_per_beat == 0:

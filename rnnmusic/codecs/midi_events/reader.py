@@ -41,9 +41,9 @@ class Selection:
     drums: bool = True
 
 
-def read_midi_file(path: str | Path, codec_name: str = "midi-events") -> mido.MidiFile:
-    """The parsed file, or a CodecError naming the file and saying what is wrong with it (the
-    tab codec reads MIDI through here too, and passes its name)."""
+def load_midi(path: str | Path) -> mido.MidiFile:
+    """The bytes parsed by mido, or a CodecError naming the file and saying why they cannot be
+    (every command that reads MIDI starts here; each then checks what it needs of the header)."""
     try:
         size = Path(path).stat().st_size
         if size > MAX_FILE_BYTES:
@@ -60,11 +60,17 @@ def read_midi_file(path: str | Path, codec_name: str = "midi-events") -> mido.Mi
     if not data.startswith(b"MThd"):
         raise CodecError(path, "is not a MIDI file (it does not start with a MIDI header)")
     try:
-        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
+        return mido.MidiFile(file=io.BytesIO(data), clip=True)
     except EOFError:
         raise CodecError(path, "is truncated (the file ends inside a track)") from None
     except Exception as exc:  # mido raises many types on damaged bytes
         raise CodecError(path, f"is corrupt ({_describe(exc)})") from None
+
+
+def read_midi_file(path: str | Path, codec_name: str = "midi-events") -> mido.MidiFile:
+    """The parsed file, or a CodecError naming the file and saying what is wrong with it (the
+    tab codec reads MIDI through here too, and passes its name)."""
+    midi = load_midi(path)
     if midi.ticks_per_beat < 0:
         raise CodecError(
             path,
