@@ -23,6 +23,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules of tiny models: a second math thread only waits for a core that other tests
+    hold (on a busy machine each step then takes milliseconds instead of microseconds)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """Built-in corpora are cached per test session unless CI points RNNMUSIC_CACHE elsewhere."""

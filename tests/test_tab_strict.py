@@ -28,14 +28,7 @@ PRIMES = {  # a prime fixes the grid, time signature and tuning (4, 6 and 7 stri
 CODEC = get_codec("tab")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The models here are tiny: a second thread only waits for a core that other tests hold
-    (on a busy machine each step then takes milliseconds instead of microseconds)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(seed: int = 0) -> CharRNN:
