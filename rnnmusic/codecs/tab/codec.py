@@ -130,11 +130,11 @@ class TabCodec(Codec):
             "playable_share": sum(playable) / len(playable) if playable else 1.0,
         }
 
-    def constraint(self, vocab: list[str]):
+    def constraint(self, vocab: list[str], profile=None):
         """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
         from rnnmusic.codecs.tab.constraint import TabConstraint
 
-        return TabConstraint(vocab)
+        return TabConstraint(vocab, profile)
 
     def write(self, piece: Piece, path: str | Path) -> None:
         ext = self.check_output(path)
