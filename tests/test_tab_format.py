@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import guitarpro
@@ -25,9 +26,12 @@ def codec():
     return get_codec("tab")
 
 
-def strikes(tab) -> list[tuple[int, int, int | None]]:
-    """What a player strikes: (step, string, fret); dead notes have fret None."""
-    return sorted((n.start, n.string, n.fret) for n in tab.notes())
+def strikes(tab) -> list[tuple[Fraction, int, int | None]]:
+    """What a player strikes: (onset in whole notes, string, fret); dead notes have fret None
+    (ASCII tabs write them `x`, without the fret the hand rests on)."""
+    return sorted(
+        (Fraction(n.start, tab.grid), n.string, None if n.dead else n.fret) for n in tab.notes()
+    )
 
 
 def test_golden_ascii_tab_parses_to_the_expected_groups(codec):
@@ -193,7 +197,8 @@ def test_decode_never_raises_and_writes_files_that_read_back(codec, tmp_path, te
         now += message.time
         if message.type == "note_on" and message.velocity:
             onsets.append((now // ticks, message.note))
-    expected = [(n.start, tab.pitch(n)) for n in tab.notes() if n.fret is not None]
+    # dead notes sound as Guitar Pro players sound them: short, at their fret or the open string
+    expected = [(n.start, tab.played_pitch(n)) for n in tab.notes()]
     assert sorted(onsets) == sorted(expected)
 
 
