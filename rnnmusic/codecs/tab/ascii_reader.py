@@ -34,7 +34,6 @@ from rnnmusic.codecs.tab.model import (
     BEND,
     BEND_RELEASE,
     DEFAULT_GRID,
-    GRIDS,
     HARMONIC,
     HIGHEST_FRET,
     LEGATO,
@@ -45,6 +44,7 @@ from rnnmusic.codecs.tab.model import (
     VIBRATO,
     Tab,
     TabNote,
+    is_grid,
     signature_fits,
     tab_from_notes,
 )
@@ -322,7 +322,7 @@ def read_ascii(text: str, grid: int | None = None) -> Reading:
     info = read_info(lines)
     grid = grid or DEFAULT_GRID
     if info.own_grid is not None:
-        grid = info.own_grid[0] if info.own_grid[0] in GRIDS else grid
+        grid = info.own_grid[0] if is_grid(info.own_grid[0]) else grid
     staves = find_staves(lines, skipped)
     parts: list[Part] = []
     for staff in staves:

@@ -25,7 +25,6 @@ from rnnmusic.codecs.tab.model import (
     DEAD,
     DEFAULT_GRID,
     FRET_CHARS,
-    GRIDS,
     HARMONIC,
     LEGATO,
     MUTED,
@@ -36,6 +35,7 @@ from rnnmusic.codecs.tab.model import (
     VIBRATO,
     Column,
     Tab,
+    is_grid,
     pitch_name,
 )
 
@@ -62,7 +62,7 @@ def layout_for(tab: Tab) -> Layout:
     fitting = [
         d
         for d in range(1, common + 1)
-        if common % d == 0 and tab.grid // d in GRIDS and tab.grid // d >= floor
+        if common % d == 0 and is_grid(tab.grid // d) and tab.grid // d >= floor
     ]
     every = max(fitting, default=1)
     grid = tab.grid // every

@@ -5,8 +5,9 @@ Guitar Pro readers (Guitar Pro, TuxGuitar, MuseScore, alphaTab) group tuplet bea
 them up until a whole tuplet is complete, so a tuplet must fill its *window*: an aligned stretch
 of a power-of-two length (a quarter for eighth triplets, a whole note for quarter quintuplets)
 whose every beat is a tuplet of the same kind. Grids with a factor 3 hold triplets, with a
-factor 5 quintuplets; a window cannot hold both (Guitar Pro has no 15-tuplet), so onsets that
-would need one are moved to the nearest position one of them holds (`expressible_steps`).
+factor 5 quintuplets (7, 9, 11, 13 likewise); a window cannot hold two kinds (Guitar Pro has no
+15-tuplet) and nothing is shorter than a 64th, so onsets that would need that are moved to the
+nearest position Guitar Pro can write (`expressible_steps`).
 
 MuseScore 3 and alphaTab refuse or drop a measure of more than 100 beats; longer bars are cut
 into several measures at positions outside any window (`measure_cuts`).
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 WHOLE_TICKS = 3840  # Guitar Pro's ticks in a whole note (960 a quarter)
-TUPLETS = {3: 2, 5: 4}  # n notes in the time of m: the tuplets our grids need
+# n notes in the time of m: Guitar Pro's tuplets (its 6, 10 and 12 are the 3 and 5 of a window
+# half or a quarter as long)
+TUPLETS = {3: 2, 5: 4, 7: 4, 9: 8, 11: 8, 13: 8}
 SHORTEST = Fraction(1, 64)  # Guitar Pro's shortest written value
 MAX_BEATS = 100  # per measure and voice: alphaTab refuses more, MuseScore 3 drops the notes
 _VALUES = (1, 2, 4, 8, 16, 32, 64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
+from math import gcd, lcm
 from pathlib import Path
 
 import mido
@@ -24,11 +25,11 @@ from rnnmusic.codecs.tab.model import (
 from rnnmusic.errors import CodecError
 from rnnmusic.midi_input import without_zero_tempos
 
-TICKS_PER_QUARTER = 960  # divisible by every grid's step (g48: 80 ticks)
+TICKS_PER_QUARTER = 960  # a whole number of ticks per step on every grid that divides 3840
 GUITAR_PROGRAMS = range(24, 32)  # General MIDI guitars
 PROGRAM_GUITAR, PROGRAM_BASS = 25, 33  # steel-string guitar, fingered bass
 VELOCITY, MUTED_VELOCITY, DEAD_VELOCITY = 90, 60, 40
-DEAD_TICKS = TICKS_PER_QUARTER // 8  # a dead note is a short click (a 32nd at most)
+DEAD_NOTE = 8  # a dead note is a short click: a 32nd (a quarter / 8) at most
 DEFAULT_TEMPO = 120
 
 
@@ -122,11 +123,17 @@ def _clamp_tempo(tempo: int | None) -> int | None:
     return min(400, max(20, tempo))
 
 
+def ticks_per_quarter(grid: int) -> int:
+    """960, or a multiple of it with a whole number of ticks per step (g312: 12,480)."""
+    return lcm(TICKS_PER_QUARTER, grid // gcd(grid, 4))
+
+
 def write_midi(tab: Tab, path: str | Path) -> None:
     """Sounding pitches on one track. Dead notes are short quiet clicks at the pitch Guitar Pro
     players give them (their fret, or the open string when the fret is unknown), so the .mid
     and the .gp5 of one tab hold the same notes."""
-    ticks_per_step = 4 * TICKS_PER_QUARTER // tab.grid
+    resolution = ticks_per_quarter(tab.grid)
+    ticks_per_step = 4 * resolution // tab.grid
     bass = min(tab.tuning) < 35
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("track_name", name="Bass" if bass else "Guitar", time=0))
@@ -151,7 +158,7 @@ def write_midi(tab: Tab, path: str | Path) -> None:
         velocity = MUTED_VELOCITY if note.mark == PALM_MUTE else VELOCITY
         on, off = note.start * ticks_per_step, note.end * ticks_per_step
         if note.dead:
-            velocity, off = DEAD_VELOCITY, min(off, on + DEAD_TICKS)
+            velocity, off = DEAD_VELOCITY, min(off, on + resolution // DEAD_NOTE)
         events.append((on, 3, mido.Message("note_on", note=pitch, velocity=velocity, time=0)))
         events.append((off, 2, mido.Message("note_off", note=pitch, velocity=0, time=0)))
     events.sort(key=lambda e: (e[0], e[1]))
@@ -161,6 +168,6 @@ def write_midi(tab: Tab, path: str | Path) -> None:
         now = tick
     end = tab.length * ticks_per_step
     track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
-    midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER)
+    midi = mido.MidiFile(ticks_per_beat=resolution)
     midi.tracks.append(track)
     midi.save(str(path))

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import lcm
 
 # -- the alphabets --------------------------------------------------------------------------
 
@@ -44,10 +45,15 @@ MARK_CHARS = frozenset(
 MARK_PRIORITY = (MUTED, LEGATO, SLIDE, BEND_RELEASE, BEND, HARMONIC, VIBRATO, PALM_MUTE)
 
 # Steps per whole note. Triplets need a multiple of 3, quintuplets of 5, both of 15; 32nds a
-# multiple of 32. Readers of exact sources (Guitar Pro, MIDI, ABC) pick per file the coarsest
-# grid from 16 up that holds every onset (`choose_grid`), so most pieces stay on 16.
-GRIDS = (8, 12, 16, 20, 24, 32, 40, 48, 60, 64, 80, 96, 120, 160, 192, 240, 480)
+# multiple of 32. GRIDS are the usual ones (what `--grid` offers and strict sampling writes);
+# the text also takes any grid `is_grid` accepts, for the rare file that needs one (a
+# 13-tuplet, 32nd quintuplets with triplets). Readers of exact sources (Guitar Pro, MIDI, ABC)
+# pick per file the coarsest grid from 16 up that holds every onset (`choose_grid`), so most
+# pieces stay on 16.
+GRIDS = (8, 12, 16, 20, 24, 32, 40, 48, 60, 64, 80, 96)
 DEFAULT_GRID = 16
+MAX_GRID = 960
+TUPLET_PRIMES = (3, 5, 7, 11, 13)  # Guitar Pro's tuplets: 3, 5, 6, 7, 9, 10, 11, 12, 13
 MIN_STRINGS, MAX_STRINGS = 4, 7  # Guitar Pro 3-5 tracks hold at most seven strings
 
 # -- tunings --------------------------------------------------------------------------------
@@ -95,23 +101,40 @@ def fret_char(fret: int) -> str:
     return FRET_CHARS[fret]
 
 
+def is_grid(grid: int) -> bool:
+    """A grid the text can state: 4 to MAX_GRID steps a whole note, a power of two times odd
+    factors that Guitar Pro's tuplets spell (each prime at most twice: 9-tuplets)."""
+    if not 4 <= grid <= MAX_GRID:
+        return False
+    odd = grid
+    while odd % 2 == 0:
+        odd //= 2
+    for prime in TUPLET_PRIMES:
+        for _ in range(2):
+            if odd % prime == 0:
+                odd //= prime
+    return odd == 1
+
+
 def choose_grid(
     onsets: Iterable[Fraction], bar_lengths: Iterable[Fraction] = (), fallback: int | None = None
 ) -> int:
     """The coarsest grid from DEFAULT_GRID up on which every onset (in whole notes) and every
-    bar length falls exactly; else `fallback`, or without one the grid on which the fewest
-    onsets move."""
-    onsets, bar_lengths = set(onsets), set(bar_lengths)
+    bar length falls exactly: one of GRIDS if one does, else the least common multiple of
+    their denominators if the text can state it; else `fallback`, or without one the grid of
+    GRIDS on which the fewest onsets move."""
+    points = set(onsets) | set(bar_lengths)
     candidates = [g for g in GRIDS if g >= DEFAULT_GRID]
 
     def moved(grid: int) -> int:
-        return sum((x * grid).denominator != 1 for x in onsets) + sum(
-            (x * grid).denominator != 1 for x in bar_lengths
-        )
+        return sum((x * grid).denominator != 1 for x in points)
 
     exact = [g for g in candidates if moved(g) == 0]
     if exact:
         return exact[0]
+    needed = lcm(DEFAULT_GRID, *(x.denominator for x in points))
+    if is_grid(needed):
+        return needed
     return fallback or min(candidates, key=lambda g: (moved(g), g))
 
 
