@@ -61,9 +61,11 @@ def test_golden_quirks_are_read_as_a_guitarist_means_them(codec):
     # 5/7\5 on the D string: slides into the second and third notes
     d_string = [notes[(bar + step, 2)] for step in (10, 12, 14)]
     assert [(n.fret, n.mark) for n in d_string] == [(5, "-"), (7, "/"), (5, "/")]
-    # two-digit frets, a dead note and a bend-and-release whose target fret is not a note
+    # two-digit frets, a dead note and a bend-and-release whose target fret is not a note;
+    # the verse's first bar holds notes one column apart: read as even sixteenths
     verse = {(n.start - 2 * bar, n.string, n.fret, n.mark) for n in guitar.notes()}
-    assert {(9, 5, 12, "-"), (11, 4, 13, "-"), (9, 3, None, "-"), (16, 4, 8, "r")} <= verse
+    assert {(0, 2, 0, "-"), (1, 3, 2, "-"), (2, 4, 3, "-")} <= verse
+    assert {(7, 5, 12, "-"), (8, 4, 13, "-"), (7, 3, None, "-"), (16, 4, 8, "r")} <= verse
     assert not any(n.fret == 10 for n in guitar.notes())
     # the unlabelled chorus staff with a short G line: both chords keep all six strings
     chorus = [n for n in guitar.notes() if 4 * bar <= n.start < 5 * bar]

@@ -181,10 +181,11 @@ def _staff_bars(staff: Staff, skipped: list[str]) -> list[list[tuple[int, str]]]
 
 
 def _bar_steps(onsets: list[int], width: int, bar_len: int) -> list[int]:
-    """Grid steps of a bar's onset columns. The closest two notes set the column unit, the bar's
-    width in units gives its number of slots, and the slots share the bar's steps evenly. Dashes
-    before the first note are padding up to one unit or PADDING columns (`|-0---2---|`,
-    `|---3-5-|`); more mean a rest."""
+    """Grid steps of a bar's onset columns. The closest two notes set the column unit and the
+    bar's width in units its number of even slots, rounded to a count that divides the bar
+    (9 slots of a 16-step bar are read as 8 eighths, not as uneven steps), so notes written
+    evenly are read evenly. Dashes before the first note are padding up to one unit or
+    PADDING columns (`|-0---2---|`, `|---3-5-|`); more mean a rest."""
     if not onsets:
         return []
     gaps = [b - a for a, b in zip(onsets, onsets[1:], strict=False)]
@@ -192,10 +193,14 @@ def _bar_steps(onsets: list[int], width: int, bar_len: int) -> list[int]:
     first = onsets[0]
     lead = first if first <= max(unit, PADDING) else first % unit
     slots = [round((c - lead) / unit) for c in onsets]
-    count = max(round(width / unit), slots[-1] + 1, 1)
-    if bar_len % count == 0:
+    natural = max(round(width / unit), 1)
+    needed = slots[-1] + 1
+    even = [c for c in range(needed, bar_len + 1) if bar_len % c == 0]
+    if even:
+        count = min(even, key=lambda c: (abs(c - natural), c))
         steps = [slot * (bar_len // count) for slot in slots]
-    else:
+    else:  # more slots than steps: keep their order, spread below
+        count = max(natural, needed)
         steps = [round(slot * bar_len / count) for slot in slots]
     return _spread([min(step, bar_len - 1) for step in steps])
 
