@@ -18,9 +18,9 @@ from rnnmusic.codecs.tab.gp import read_gp_tab
 from rnnmusic.codecs.tab.gp_writer import for_guitar_pro, write_gp5
 from rnnmusic.codecs.tab.grammar import format_tab, is_tab_text, parse_text
 from rnnmusic.codecs.tab.midi import read_midi_tab, write_midi
-from rnnmusic.codecs.tab.model import GRIDS, TUNINGS, Tab
+from rnnmusic.codecs.tab.model import GRIDS, MAX_GRID, TUNINGS, Tab, is_grid
 from rnnmusic.codecs.text import read_text_file
-from rnnmusic.errors import CodecError
+from rnnmusic.errors import CodecError, RnnMusicError
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ class TabCodec(Codec):
             AUTO_GRID,
             "tab grid steps per whole note: 'auto' (default) picks per file the coarsest from 16 "
             "up that holds every onset; 16 sixteenths, 48 sixteenths and triplets, 60 triplets "
-            "and quintuplets, 96 32nds and triplets …",
-            choices=(AUTO_GRID, *map(str, GRIDS)),
+            "and quintuplets, 96 32nds and triplets (any of " + ", ".join(map(str, GRIDS)) + ", "
+            "or another a power of two times Guitar Pro's tuplets 3, 5, 7, 9, 11, 13, up to "
+            f"{MAX_GRID})",
         ),
         Option(
             "track",
@@ -76,6 +77,16 @@ class TabCodec(Codec):
     grid: str
     track: int | None
     tuning: str
+
+    def validate_options(self) -> None:
+        if self.grid == AUTO_GRID:
+            return
+        if not (self.grid.isdigit() and is_grid(int(self.grid))):
+            raise RnnMusicError(
+                f"codec option --grid must be 'auto' or a grid such as 16, 48 or 60, got "
+                f"{self.grid!r} (steps per whole note: a power of two times 3, 5, 7, 9, 11 or "
+                f"13, from 4 to {MAX_GRID})"
+            )
 
     @property
     def fixed_grid(self) -> int | None:

@@ -132,7 +132,9 @@ def choose_grid(
     exact = [g for g in candidates if moved(g) == 0]
     if exact:
         return exact[0]
-    needed = lcm(DEFAULT_GRID, *(x.denominator for x in points))
+    needed = lcm(*(x.denominator for x in points))
+    while needed < DEFAULT_GRID:
+        needed *= 2
     if is_grid(needed):
         return needed
     return fallback or min(candidates, key=lambda g: (moved(g), g))
