@@ -1,6 +1,7 @@
 """Round trip of real Guitar Pro files through the tab codec, note by note.
 
-    python benchmarks/gp_roundtrip.py FOLDER [--json OUT] [--before BEFORE.json] [--no-write]
+    python benchmarks/gp_roundtrip.py FOLDER [--json OUT] [--before BEFORE.json] [--source TEXT]
+                                             [--no-write]
 
 FOLDER holds .gp3/.gp4/.gp5 files (searched recursively), e.g. the test data of PyGuitarPro
 (`tests/`) and alphaTab (`packages/alphatab/test-data/guitarpro3-5`). For every file that
@@ -142,6 +143,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every file's result here")
     parser.add_argument("--before", type=Path, help="results of a run on older code (--json)")
     parser.add_argument("--before-label", default="before", help="how to name that run")
+    parser.add_argument("--source", default="", help="where the files come from, for the report")
     parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
     args = parser.parse_args()
     if not args.folder.is_dir():
@@ -167,7 +169,8 @@ def main() -> None:
         "## Guitar Pro round trip (`benchmarks/gp_roundtrip.py`)",
         f"Machine: {machine()}. {len(files)} files ("
         + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        + f") from `{args.folder.name}`: file → text → .gp5 → PyGuitarPro, notes compared as "
+        + f") from {args.source or '`' + args.folder.name + '`'}: file → text → .gp5 → "
+        "PyGuitarPro, notes compared as "
         "(onset, string, pitch). *Reported*: the notes differ and the codec said why; *silent*: "
         "they differ without a word (or the round trip failed).",
         table(
