@@ -528,7 +528,7 @@ def cmd_train(args) -> int:
 
 def cmd_generate(args) -> int:
     from rnnmusic.checkpoint import load_checkpoint
-    from rnnmusic.sample import SampleConfig, generate
+    from rnnmusic.sample import SampleConfig
 
     ckpt = load_checkpoint(args.checkpoint)
     if args.codec and args.codec != ckpt.codec_name:
@@ -560,7 +560,7 @@ def cmd_generate(args) -> int:
         seed=args.seed,
         strict=args.strict,
     )
-    texts = generate(ckpt, config, device=args.device)
+    texts = _sample_with_progress(ckpt, config, args)
     if args.out is None:
         sys.stdout.write(codec.separator.join(texts) + "\n")
         return 0
@@ -570,6 +570,26 @@ def cmd_generate(args) -> int:
 
         write_media(codec, written, args.wav, args.plot, args.soundfont)
     return 0
+
+
+def _sample_with_progress(ckpt, config, args) -> list[str]:
+    """Sampling can take minutes (one step per character): a bar on stderr once it takes more
+    than a second, counting characters up to the --length cap."""
+    from rnnmusic.progress import progress_bar
+    from rnnmusic.sample import generate
+
+    pieces = f"{config.num} piece{'s' if config.num > 1 else ''}"
+    bar = progress_bar(
+        config.length, f"sampling {pieces}", "char", enabled=not args.no_progress, delay=1.0
+    )
+    try:
+        texts = generate(
+            ckpt, config, device=args.device, progress=lambda steps: bar.update(steps - bar.n)
+        )
+        bar.total = bar.n  # every piece ended before the cap: the bar ends full
+        return texts
+    finally:
+        bar.close()
 
 
 def _midi_codec(args, path: str):

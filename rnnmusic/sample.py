@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,9 +84,11 @@ def sample_texts(
     config: SampleConfig,
     device: torch.device | str = "cpu",
     constraint: Constraint | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Texts of `config.num` samples; each starts with the prime (if one was given). With a
-    constraint, only characters its grammar allows are drawn."""
+    constraint, only characters its grammar allows are drawn. `progress(steps)` hears how many
+    characters each sample has had so far (every few steps; for a progress bar)."""
     config.check()
     device = torch.device(device)
     model.eval()
@@ -122,6 +125,8 @@ def sample_texts(
         out[:, t] = last
         if constraint is not None:
             constraint.advance(last)
+        if progress is not None and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
+            progress(t + 1)
         if config.stop_at_separator and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
             if constraint is not None:
                 finished = constraint.done().tolist()
@@ -166,13 +171,17 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def generate(
-    checkpoint: Checkpoint | str | Path, config: SampleConfig, device: str = "auto"
+    checkpoint: Checkpoint | str | Path,
+    config: SampleConfig,
+    device: str = "auto",
+    progress: Callable[[int], None] | None = None,
 ) -> list[str]:
-    """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`."""
+    """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`.
+    `progress` as in `sample_texts`."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     dev = pick_device(device)
     model = ckpt.model(dev)
     codec = ckpt.codec()
     separator = ckpt.meta.get("separator") or codec.separator
     constraint = codec.constraint(ckpt.vocab) if config.strict else None
-    return sample_texts(model, ckpt.vocab, separator, config, dev, constraint)
+    return sample_texts(model, ckpt.vocab, separator, config, dev, constraint, progress)
