@@ -602,13 +602,18 @@ def _midi_codec(args, path: str):
 
 
 def cmd_render(args) -> int:
-    from rnnmusic.midi_input import midi_parts, numbered_path
+    from rnnmusic.errors import CodecError
+    from rnnmusic.midi_input import count_notes, midi_parts, numbered_path, read_midi
     from rnnmusic.render import check_wav_output, find_soundfont, fluidsynth_program, render_midi
 
     check_wav_output(args.out)
-    fluidsynth_program()
-    find_soundfont(args.soundfont)
     with midi_parts(args.input, _midi_codec(args, args.input)) as parts:
+        for part in parts:  # what is wrong with the input first, then what is missing here
+            if count_notes(read_midi(part.midi)) == 0:
+                where = args.input if part.total == 1 else f"{args.input} (piece {part.number})"
+                raise CodecError(where, "has no notes, so there is nothing to hear")
+        fluidsynth_program()
+        find_soundfont(args.soundfont)
         for part in parts:
             target = numbered_path(args.out, part.number, part.total)
             done = render_midi(part.midi, target, args.soundfont)

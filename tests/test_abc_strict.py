@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from rnnmusic.codecs import get_codec
-from rnnmusic.codecs.abc.clients import abc2midi_available, abc2midi_errors, music21_notes
+from rnnmusic.codecs.abc.clients import abc2midi_errors, music21_notes
 from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
 from rnnmusic.codecs.abc.grammar import AbcGrammar
 from rnnmusic.constraints import TableConstraint
@@ -166,7 +166,7 @@ def test_a_session_tune_is_accepted_and_a_vocabulary_without_a_bar_line_still_sp
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not abc2midi_available(), reason="abc2midi is installed by .ci/run")
+@pytest.mark.needs("abc2midi")
 def test_strict_samples_are_read_by_music21_and_abc2midi(tmp_path):
     model = _model(4)
     texts = _strict(model, 16, 300, seed=9, temperature=1.2)  # music21 takes seconds a tune

@@ -184,6 +184,7 @@ CELL_COLOUR = re.compile(r"background:\s*rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_page_opens_in_chromium_without_any_request(page, tmp_path):
     shot = tmp_path / "shot.png"
     netlog = tmp_path / "net.json"
@@ -197,6 +198,7 @@ def test_page_opens_in_chromium_without_any_request(page, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_the_request_check_would_see_a_request(tmp_path):
     """The instrument of the test above: a page that does fetch something is caught."""
     leaky = tmp_path / "leaky.html"
@@ -208,6 +210,7 @@ def test_the_request_check_would_see_a_request(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_dom_in_chromium_and_a_cell_link_switches_the_view(page, tmp_path):
     parsed = parse(page.read_text(encoding="utf-8"))
     data = json.loads(parsed.data_text)

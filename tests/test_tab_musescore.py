@@ -20,7 +20,7 @@ from rnnmusic.codecs.tab.gp import parse_gp
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "codecs" / "tab" / "golden"
 MSCORE = shutil.which("mscore3") or shutil.which("musescore3")
-pytestmark = pytest.mark.skipif(MSCORE is None, reason="MuseScore 3 (mscore3) is not installed")
+pytestmark = pytest.mark.needs("mscore3")
 
 PLAIN_PIECES = {
     # sixteenths and eighths, a chord held over a bar line, a rest, a pickup bar
