@@ -154,6 +154,7 @@ def abc_run(tune_folder, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_train_stores_the_transpose_option_and_generates_tunes(abc_run, tmp_path):
     from rnnmusic.checkpoint import load_checkpoint
 

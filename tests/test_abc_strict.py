@@ -87,6 +87,7 @@ def test_without_strict_the_same_model_needs_repairs():
     assert len(_not_clean(texts)) > 190
 
 
+@pytest.mark.slow
 def test_samples_end_with_a_whole_tune_however_short_the_length():
     shortest = CODEC.constraint(VOCAB).shortest_piece()
     assert shortest == len("M:C\nL:1/1\nK:C\nA\n\n")
@@ -97,6 +98,7 @@ def test_samples_end_with_a_whole_tune_however_short_the_length():
         assert all(CODEC.decode(text).tune.notes for text in texts)
 
 
+@pytest.mark.slow
 def test_prime_is_checked_against_the_grammar():
     model = _model()
     with pytest.raises(RnnMusicError, match="character 13"):  # no key H (German B) when strict

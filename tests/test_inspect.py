@@ -145,6 +145,7 @@ def test_page_needs_no_network(page):
     assert policy and "default-src 'none'" in policy[0]
 
 
+@pytest.mark.slow
 def test_chosen_cell_colours_the_text(run_dir, tmp_path, cli):
     (tmp_path / "in.txt").write_text(INPUT, encoding="utf-8")
     for cell in (3, 100):
@@ -161,6 +162,7 @@ def test_chosen_cell_colours_the_text(run_dir, tmp_path, cli):
     assert [s["style"] for s in three.spans] != [s["style"] for s in hundred.spans]
 
 
+@pytest.mark.slow
 def test_inspect_errors_are_one_sentence(run_dir, tmp_path, cli):
     good = tmp_path / "in.txt"
     good.write_text(INPUT, encoding="utf-8")

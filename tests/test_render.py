@@ -201,6 +201,7 @@ def test_generate_media_for_samples_in_another_notation(scale_run, tmp_path, cap
     assert sorted(p.name for p in out.parent.iterdir()) == ["tune.notes", "tune.png", "tune.wav"]
 
 
+@pytest.mark.slow
 def test_generate_wav_refuses_early_what_it_cannot_do(tmp_path, cli):
     from helpers import counting_corpus, tiny_config
 
