@@ -24,10 +24,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Each stage says what it does; progress bars show the long steps (on a terminal, or a line every
-# 30 s in a log). The first run converts the Bach chorales to MIDI once (about 2 CPU-minutes).
+# 30 s in a log). The first run converts the Bach chorales to MIDI once (about 40 CPU-seconds).
+# One math thread: the tiny models gain little from a second, and on a busy machine a second
+# thread waits for a core (200 steps: 25 s with one thread, 137 s with two, at load 10 on 2 cores).
+demo: export OMP_NUM_THREADS ?= 1
 demo: setup
 	@rm -rf $(DEMO)
-	@echo "== rnnmusic demo: two small models and their samples, 3-5 minutes on 2 cores (less once the corpora are cached)"
+	@echo "== rnnmusic demo: two small models and their samples, about 3 minutes on 2 cores"
 	@echo "== 1/3  MIDI: a small LSTM on the Bach chorales that ship with music21 (midi-events codec, $(DEMO_STEPS) steps)"
 	$(RNNMUSIC) train --codec midi-events --preset tiny --max-steps $(DEMO_STEPS) --out $(DEMO)/chorales-run
 	$(RNNMUSIC) generate $(DEMO)/chorales-run -o $(DEMO)/chorale.mid --num 3 --temperature 0.9 --seed 1
