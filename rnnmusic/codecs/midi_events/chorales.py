@@ -50,7 +50,8 @@ def convert_chorale(source: Path, target: Path) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        score = converter.parse(source)
+        # no pickle of the score in music21's scratch folder: writing it doubles the cost
+        score = converter.parse(source, forceSource=True, storePickle=False)
         midi = _exported_by_music21(score) if has_endings(score) else score_to_midi(score)
     measures = score.parts[0].getElementsByClass(stream.Measure) if score.parts else []
     if measures and 0 < measures[0].paddingLeft < measures[0].barDuration.quarterLength:
