@@ -11,9 +11,10 @@ import subprocess
 import mido
 import pytest
 from conftest import assert_user_error, run_cli
+from outside_programs import have
 
 from rnnmusic.codecs.abc import AbcCodec
-from rnnmusic.codecs.abc.clients import abc2midi_available, music21_notes
+from rnnmusic.codecs.abc.clients import music21_notes
 from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
 from rnnmusic.corpus import Corpus
 
@@ -153,6 +154,7 @@ def abc_run(tune_folder, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_train_stores_the_transpose_option_and_generates_tunes(abc_run, tmp_path):
     from rnnmusic.checkpoint import load_checkpoint
 
@@ -168,7 +170,7 @@ def test_train_stores_the_transpose_option_and_generates_tunes(abc_run, tmp_path
         assert text.startswith(f"X:1\nT:rnnmusic sample {number}\nM:6/8\nL:1/8\nK:C\n")
         assert AbcCodec().decode(text.split("\n", 2)[2]).repairs == []  # canonical as written
         music21_notes(text)  # music21 reads it
-        if abc2midi_available():
+        if have("abc2midi"):
             done = subprocess.run(
                 ["abc2midi", tmp_path / f"tune-{number}.abc", "-o", tmp_path / f"t{number}.mid"],
                 capture_output=True, text=True, timeout=30,

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnnmusic.codecs.abc.fields import declared_signature
 from rnnmusic.codecs.abc.normalise import SkippedTune, tune_from_raw, tune_from_text
 from rnnmusic.codecs.abc.reader import read_abc_text, split_tunes
 from rnnmusic.codecs.abc.transpose import all_keys, to_plain_key
@@ -175,7 +176,11 @@ def write_midi(abc: str, path: Path) -> None:
     except Exception:  # music21 raises many types from deep inside its MIDI translation
         pass
     try:
-        _as_notated(music21.converter.parseData(abc, format="abc")).write("midi", fp=str(path))
+        notated = _as_notated(music21.converter.parseData(abc, format="abc"))
+        signature = declared_signature(abc)
+        if signature is not None:  # the tune's meter, as its .abc and tab say
+            notated.insert(0, music21.meter.TimeSignature("{}/{}".format(*signature)))
+        notated.write("midi", fp=str(path))
     except Exception as exc:
         raise RnnMusicError(f"music21 could not write {path} from the tune: {exc}") from exc
 
