@@ -297,6 +297,8 @@ def cmd_convert(args) -> int:
     codec.check_output(args.output)
     pieces = codec.encode_file(args.input)
     _write_pieces(codec, pieces, args.output)
+    for left_out in getattr(pieces, "left_out", ()):
+        print(f"left out {left_out}", file=sys.stderr)
     return 0
 
 
