@@ -14,7 +14,7 @@ from pathlib import Path
 import mido
 import pytest
 from conftest import run_cli
-from midi_checks import unended_notes
+from midi_checks import deliberately_broken, unended_notes
 
 from rnnmusic.codecs.abc import AbcCodec
 from rnnmusic.codecs.abc.agreement import corpus_tunes, first_difference, notes_of, tune_abc
@@ -144,6 +144,20 @@ def test_every_note_ends_however_odd_the_tune(tmp_path):
         ":: ~c3 .d (3::2ABc :|2 Z2 |]"
     )
     assert played(tmp_path, tune)  # played() checks the note-offs
+
+
+def test_the_suites_midi_check_finds_a_note_that_never_ends(tmp_path):
+    track = mido.MidiTrack()
+    track += [
+        mido.Message("note_on", note=60, velocity=90),
+        mido.Message("note_on", note=64, velocity=90),
+        mido.Message("note_off", note=60, time=480),
+    ]
+    midi = mido.MidiFile()
+    midi.tracks.append(track)
+    midi.save(tmp_path / "hanging.mid")
+    assert unended_notes(tmp_path / "hanging.mid") == ["pitch 64 on channel 0 from tick 0"]
+    deliberately_broken(tmp_path / "hanging.mid")  # the session's own check leaves it alone
 
 
 @pytest.mark.slow
