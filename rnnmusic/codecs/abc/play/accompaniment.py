@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from rnnmusic.codecs.abc.play.chords import voicing
-from rnnmusic.codecs.abc.play.features import ChordName
+from rnnmusic.codecs.abc.play.features import ChordName, PlayedNote
 
 TICKS = 480  # per quarter note
 BASS_CHANNEL, CHORD_CHANNEL = 1, 2
@@ -43,16 +43,7 @@ NO_PATTERN = "x"  # meters without a pattern play no accompaniment
 class _Waiting:
     delay: int  # ticks after the item before it in the queue
     step: int  # a pattern step to play (its place in the pattern), or -1 for a note to end
-    note: tuple[int, int, int] | None = None  # (start tick, pitch, channel) of a note to end
-
-
-@dataclass
-class AccompanimentNote:
-    start: int
-    end: int
-    pitch: int
-    channel: int
-    velocity: int
+    note: int = -1  # which of `notes` ends
 
 
 @dataclass
@@ -63,7 +54,7 @@ class Accompaniment:
 
     meters: list[tuple[int, int]]
     note_delay: int = 10
-    notes: list[AccompanimentNote] = field(default_factory=list)
+    notes: list[PlayedNote] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.queue: list[_Waiting] = []
@@ -149,10 +140,10 @@ class Accompaniment:
             self.place = 0
 
     def _start(self, pitch: int, channel: int, velocity: int, ticks: int) -> None:
-        self.notes.append(AccompanimentNote(self.now, -1, pitch, channel, velocity))
-        self._add(ticks - 1, _Waiting(0, -1, (len(self.notes) - 1, pitch, channel)))
+        """A note that ends a tick before the step does, as abc2midi ends it."""
+        self.notes.append(PlayedNote(self.now, self.now + ticks, pitch, channel, velocity))
+        self._add(ticks - 1, _Waiting(0, -1, len(self.notes) - 1))
 
     def _end(self, item: _Waiting) -> None:
-        assert item.note is not None
-        note = self.notes[item.note[0]]
+        note = self.notes[item.note]
         note.end = max(self.now, note.start + 1)

@@ -79,3 +79,14 @@ class Feature:
     @property
     def sounds(self) -> bool:
         return self.kind in (NOTE, TNOTE)
+
+
+@dataclass
+class PlayedNote:
+    """A note as it sounds: ticks (480 a quarter note), pitch, MIDI channel, velocity."""
+
+    start: int
+    end: int
+    pitch: int
+    channel: int
+    velocity: int

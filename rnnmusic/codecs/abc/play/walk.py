@@ -15,21 +15,12 @@ from fractions import Fraction
 
 from rnnmusic.codecs.abc.play import features as F
 from rnnmusic.codecs.abc.play.accompaniment import TICKS, Accompaniment
-from rnnmusic.codecs.abc.play.features import Feature
+from rnnmusic.codecs.abc.play.features import Feature, PlayedNote
 from rnnmusic.codecs.abc.play.score import Score
 
 MELODY_CHANNEL = 0
 CHORD_NOTE_DELAY, ARPEGGIO_NOTE_DELAY = 10, 30  # ticks between the notes of a chord
 SECTION_ENDS = frozenset({F.REP_BAR, F.BAR_REP, F.DOUBLE_BAR, F.PLAY_ON_REP})
-
-
-@dataclass
-class PlayedNote:
-    start: int  # ticks
-    end: int
-    pitch: int
-    channel: int
-    velocity: int
 
 
 @dataclass
@@ -240,8 +231,6 @@ def walk(score: Score, chord_symbols: bool = True) -> Performance:
         accompaniment = Accompaniment([score.meter, *melody.meters_played])
         _Walk(score, accompaniment).play()
     if accompaniment is not None:
-        notes += [
-            PlayedNote(n.start, n.end, n.pitch, n.channel, n.velocity) for n in accompaniment.notes
-        ]
+        notes += accompaniment.notes
     notes.sort(key=lambda n: (n.start, n.channel, n.pitch))
     return Performance(notes, score.meter)
