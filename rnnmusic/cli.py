@@ -481,6 +481,8 @@ def cmd_convert(args) -> int:
     for line in getattr(codec, "describe_input", lambda path: [])(args.input):
         print(f"{args.input}: {line}")
     _write_pieces(codec, pieces, args.output)
+    for left_out in getattr(pieces, "left_out", ()):
+        print(f"left out {left_out}", file=sys.stderr)
     return 0
 
 

@@ -67,7 +67,8 @@ def test_corpus_build_skips_bad_files_and_reports_left_out_tunes(tune_folder, tm
     ]:
         assert any(name in line and reason in line for line in result.stdout.splitlines()), name
     meta = json.loads((tmp_path / "corpus" / "corpus.json").read_text())
-    assert meta["codec"] == "abc" and meta["codec_options"] == {"transpose": "none"}
+    assert meta["codec"] == "abc"
+    assert meta["codec_options"] == {"transpose": "none", "chord_symbols": True}
     assert len(meta["report"]["skipped"]) == 3
 
 
@@ -159,7 +160,8 @@ def test_train_stores_the_transpose_option_and_generates_tunes(abc_run, tmp_path
     from rnnmusic.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(abc_run)
-    assert ckpt.codec_name == "abc" and ckpt.meta["codec_options"] == {"transpose": "c"}
+    assert ckpt.codec_name == "abc"
+    assert ckpt.meta["codec_options"] == {"transpose": "c", "chord_symbols": True}
     result = run_cli(
         "generate", abc_run, "-o", tmp_path / "tune.abc", "--num", "2", "--seed", "3",
         "--length", "400", "--prime", "M:6/8\nL:1/8\nK:C\n",
