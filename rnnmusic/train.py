@@ -114,13 +114,22 @@ class TrainResult:
 # -- data ---------------------------------------------------------------------------------------
 
 
-def learning_rate(config: TrainConfig, step: int) -> float:
-    """Linear warm-up, then cosine decay to `min_lr_ratio` of the peak at `max_steps`."""
+def schedule_progress(config: TrainConfig, step: int) -> float:
+    """How far the decay has come at `step` of `max_steps` (0 until the warm-up ends, 1 at the
+    end)."""
+    warmup = min(config.warmup_steps, config.max_steps // 10)
+    return min(1.0, max(0, step - warmup) / max(1, config.max_steps - warmup))
+
+
+def learning_rate(config: TrainConfig, step: int, progress: float | None = None) -> float:
+    """Linear warm-up, then cosine decay to `min_lr_ratio` of the peak when `progress` (by
+    default the share of `max_steps` done) reaches 1."""
     warmup = min(config.warmup_steps, config.max_steps // 10)
     if step < warmup:
         return config.learning_rate * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, config.max_steps - warmup))
-    cosine = 0.5 * (1 + math.cos(math.pi * progress))
+    if progress is None:
+        progress = schedule_progress(config, step)
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
     return config.learning_rate * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
 
 
@@ -218,6 +227,10 @@ class Training:
         )
         self.state = self.model.initial_state(self.batcher.local_batch, self.device)
         self.step, self.best_val, self.last_val, self.elapsed_before = 0, math.inf, math.inf, 0.0
+        self.progress_before = 0.0  # the decay's progress when this call began (resume)
+        self.progress = 0.0
+        self.deadline: float | None = None
+        self.time_share = 0.0  # share of this call's time budget spent
         if ckpt is not None:
             self._restore(ckpt)
         elif world.is_main:
@@ -264,6 +277,8 @@ class Training:
         self.best_val = meta.get("best_val_loss", math.inf)
         self.last_val = meta.get("val_loss", math.inf)
         self.elapsed_before = meta.get("elapsed_s", 0.0)
+        self.progress_before = meta.get("lr_progress", schedule_progress(self.config, self.step))
+        self.progress = self.progress_before
         if self.world.rank < meta.get("world_size", 1):  # RNG streams exist per saved rank
             rng = ckpt.tensors.get(
                 f"train.rng.cpu.{self.world.rank}", ckpt.tensors.get("train.rng.cpu")
@@ -302,6 +317,7 @@ class Training:
             "val_loss": self.last_val,
             "best_val_loss": self.best_val,
             "elapsed_s": self.elapsed_before + time.monotonic() - self.started,
+            "lr_progress": self.progress,
             "world_size": self.world.size,
         }
         tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
@@ -345,6 +361,23 @@ class Training:
             return self.validation_s
         return step_s * self.config.eval_batches + 0.002 * self.config.sample_length
 
+    def schedule_progress(self, step: int) -> float:
+        """The decay follows whichever budget runs out first: steps, or with `max_minutes` the
+        time left (the decay that remained when this call began is spread over it, keeping
+        room for the final validation), so a timed run ends at its lowest learning rate
+        instead of being cut off halfway down. It never goes back up on resume."""
+        progress = max(schedule_progress(self.config, step), self.progress_before)
+        return max(progress, self.progress_before + (1 - self.progress_before) * self.time_share)
+
+    def update_time_share(self) -> None:
+        """The share of this call's time budget spent; under DDP rank 0's reading, so that
+        every process steps with the same learning rate."""
+        if self.deadline is None:
+            return
+        window = self.deadline - self.started - (self.validation_s or 0.0)
+        share = min(1.0, (time.monotonic() - self.started) / max(window, 1e-9))
+        self.time_share = distributed.broadcast(self.world, share)
+
     # -- the loop -------------------------------------------------------------------------------
 
     def train_step(self, step: int) -> torch.Tensor:
@@ -352,8 +385,9 @@ class Training:
             self.state = self.model.initial_state(self.batcher.local_batch, self.device)
         x, y = self.batcher.batch(step)
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        self.progress = self.schedule_progress(step)
         for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate(self.config, step)
+            group["lr"] = learning_rate(self.config, step, self.progress)
         with autocast(self.device):
             logits, state = self.net(x, self.state)
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
@@ -368,6 +402,7 @@ class Training:
         config, world = self.config, self.world
         self.started = time.monotonic()
         deadline = None if config.max_minutes is None else self.begun + config.max_minutes * 60
+        self.deadline = deadline
         self.metrics = (
             open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") if world.is_main else None
         )
@@ -386,6 +421,8 @@ class Training:
         self.model.train()
         with StopFlag() as interrupt:
             while self.step < config.max_steps:
+                if not world.active or self.step % config.log_every == 0:
+                    self.update_time_share()
                 window_loss += self.train_step(self.step)
                 self.step += 1
                 window_steps += 1

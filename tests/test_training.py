@@ -134,3 +134,38 @@ def test_max_minutes_includes_the_final_validation(tmp_path, monkeypatch, capsys
     assert math.isfinite(result.last_val_loss)
     assert load_checkpoint(tmp_path / "run" / "last.safetensors").meta["step"] == result.step
     assert capsys.readouterr().out.startswith(f"run folder: {tmp_path / 'run'}")
+
+
+def test_a_timed_run_ends_its_learning_rate_decay_within_the_budget(tmp_path, monkeypatch):
+    """`--max-minutes` far short of `max_steps`: the cosine decay must follow the clock and reach
+    its floor at the end instead of being cut off near the peak; a resume does not raise it."""
+    import rnnmusic.train as train
+
+    clock = StepClock()
+    monkeypatch.setattr(train, "time", clock)
+    real_step = train.Training.train_step
+
+    def one_second_step(self, step):
+        clock.now += 1.0
+        return real_step(self, step)
+
+    monkeypatch.setattr(train.Training, "train_step", one_second_step)
+    corpus = counting_corpus(tmp_path / "count.txt")
+    config = tiny_config(corpus, tmp_path / "run", max_steps=10_000, eval_every=50, log_every=1)
+    config.max_minutes = 3
+    result = fit(config)
+    assert result.stopped == "max_minutes" and 150 < result.step <= 180
+    rates = [
+        m["lr"] for m in map(json.loads, (tmp_path / "run" / "metrics.jsonl").open()) if "lr" in m
+    ]
+    peak, floor = config.learning_rate, config.learning_rate * config.min_lr_ratio
+    assert max(rates) == pytest.approx(peak, rel=0.01)
+    assert rates[-1] < floor * 1.1, f"the run stopped at lr {rates[-1]:.2e}, floor {floor:.2e}"
+    after_warmup = rates[config.warmup_steps :]
+    assert all(b <= a + 1e-12 for a, b in zip(after_warmup[:-1], after_warmup[1:], strict=True))
+
+    fit(tiny_config(corpus, None, max_steps=result.step + 20), resume=tmp_path / "run")
+    rates = [
+        m["lr"] for m in map(json.loads, (tmp_path / "run" / "metrics.jsonl").open()) if "lr" in m
+    ]
+    assert max(rates[-20:]) < floor * 1.1, "the resumed run climbed back up the schedule"
