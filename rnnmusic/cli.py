@@ -114,6 +114,7 @@ COMMAND_HELP = {
     "convert": "convert a music file into another format through a codec (IN → text → OUT)",
     "train": "train a model on a corpus (built-in, a folder of files, or a corpus folder)",
     "generate": "sample new pieces from a trained model and write them as files",
+    "models": "the trained models that ship with rnnmusic: generate from them by name",
     "eval": "measure a run: validation bits/char against an n-gram model, sample quality",
     "baseline": "bits/char of a character n-gram (Kneser-Ney) model on a corpus",
     "render": "synthesise music to WAV with FluidSynth (needs fluidsynth and a SoundFont)",
@@ -268,7 +269,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     codec_options(train, "train")
 
     gen = command_parser("generate")
-    gen.add_argument("checkpoint", metavar="RUN_DIR|CHECKPOINT", help="run folder or .safetensors")
+    gen.add_argument(
+        "checkpoint",
+        metavar="MODEL",
+        help="run folder, .safetensors, or a shipped model's name (chorales, folk, tabs: "
+        "`rnnmusic models`)",
+    )
     gen.add_argument(
         "-o",
         "--out",
@@ -323,6 +329,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "(--no-strict samples freely)",
     )
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    command_parser("models")
 
     ev = command_parser("eval")
     ev.add_argument("run", metavar="RUN_DIR", help="run folder that `train` wrote")
@@ -532,9 +540,10 @@ def cmd_train(args) -> int:
 
 def cmd_generate(args) -> int:
     from rnnmusic.checkpoint import load_checkpoint
+    from rnnmusic.models import resolve_model
     from rnnmusic.sample import SampleConfig
 
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = load_checkpoint(resolve_model(args.checkpoint))
     if args.codec and args.codec != ckpt.codec_name:
         raise RnnMusicError(
             f"{ckpt.path} was trained with the {ckpt.codec_name} codec, not {args.codec}; "
@@ -573,6 +582,17 @@ def cmd_generate(args) -> int:
         from rnnmusic.sample_media import write_media
 
         write_media(codec, written, args.wav, args.plot, args.soundfont)
+    return 0
+
+
+def cmd_models(args) -> int:
+    from rnnmusic.models import describe, shipped_models
+
+    models = shipped_models()
+    if not models:
+        print("this installation ships no trained models; train one with `rnnmusic train`")
+        return 0
+    print("\n\n".join(describe(model) for model in models.values()))
     return 0
 
 
@@ -722,6 +742,7 @@ COMMANDS = {
     ("convert", None): cmd_convert,
     ("train", None): cmd_train,
     ("generate", None): cmd_generate,
+    ("models", None): cmd_models,
     ("render", None): cmd_render,
     ("plot", None): cmd_plot,
     ("inspect", None): cmd_inspect,
