@@ -1,5 +1,5 @@
-# Two commands a newcomer needs:  `make demo` (set up, train two small models on the built-in
-# corpora, write samples) and `make test` (set up, lint, run the whole test suite).
+# Two commands a newcomer needs:  `make demo` (set up, write samples of the shipped models, train
+# a tiny one) and `make test` (set up, lint, run the whole test suite).
 # README.md says what each needs and how long it takes.
 
 VENV ?= .venv
@@ -10,7 +10,7 @@ TORCH_PIN ?= torch==2.13.0
 # CUDA build (about 5 GB installed); https://download.pytorch.org/whl/cpu has the 1.3 GB CPU one.
 TORCH_INDEX ?=
 DEMO ?= demo-out
-DEMO_STEPS ?= 400
+DEMO_STEPS ?= 300
 
 .PHONY: setup demo test test-fast lint format bench clean
 
@@ -23,29 +23,32 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
-# Each stage says what it does; progress bars show the long steps (on a terminal, or a line every
-# 30 s in a log). The first run converts the Bach chorales to MIDI once (about 40 CPU-seconds).
-# One math thread: the tiny models gain little from a second, and on a busy machine a second
+# The first files are music: samples of the three trained models that ship inside the package
+# (`rnnmusic models` lists them), then a short training run of your own. Each stage says what it
+# does; progress bars show the long steps (on a terminal, or a line every 30 s in a log).
+# One math thread: small models gain little from a second, and on a busy machine a second
 # thread waits for a core (200 steps: 25 s with one thread, 137 s with two, at load 10 on 2 cores).
 demo: export OMP_NUM_THREADS ?= 1
 demo: setup
 	@rm -rf $(DEMO)
-	@echo "== rnnmusic demo: two small models and their samples, about 3 minutes on 2 cores"
-	@echo "== 1/3  MIDI: a small LSTM on the Bach chorales that ship with music21 (midi-events codec, $(DEMO_STEPS) steps)"
-	$(RNNMUSIC) train --codec midi-events --preset tiny --max-steps $(DEMO_STEPS) --out $(DEMO)/chorales-run
-	$(RNNMUSIC) generate $(DEMO)/chorales-run -o $(DEMO)/chorale.mid --num 3 --temperature 0.9 --seed 1
-	@echo "== 2/3  ABC: a small LSTM on the folk tunes that ship with music21 (abc codec, $(DEMO_STEPS) steps)"
-	$(RNNMUSIC) train --codec abc --preset tiny --max-steps $(DEMO_STEPS) --out $(DEMO)/folk-run
-	$(RNNMUSIC) generate $(DEMO)/folk-run -o $(DEMO)/tune.abc --num 3 --temperature 0.9 --seed 1
-	@echo "== 3/3  Tab: the first tune fingered for guitar (tab codec): ASCII tab, Guitar Pro, MIDI"
-	$(RNNMUSIC) convert $(DEMO)/tune-1.abc $(DEMO)/tune-1.txt --codec tab
-	$(RNNMUSIC) convert $(DEMO)/tune-1.abc $(DEMO)/tune-1.gp5 --codec tab
+	@echo "== rnnmusic demo: samples of the three shipped models, then a model of your own (2-4 minutes on 2 cores)"
+	@echo "== 1/4  MIDI: four-part chorales from the model trained on Bach's chorales (midi-events codec)"
+	$(RNNMUSIC) generate chorales -o $(DEMO)/chorale.mid --num 3 --seed 1
+	@echo "== 2/4  ABC: folk tunes from the model trained on ~12,000 tunes (abc codec), the first also as MIDI"
+	$(RNNMUSIC) generate folk -o $(DEMO)/tune.abc --num 3 --seed 1
 	$(RNNMUSIC) convert $(DEMO)/tune-1.abc $(DEMO)/tune-1.mid --codec abc
+	@echo "== 3/4  Tab: guitar melodies from the model trained on fingered folk tunes (tab codec): Guitar Pro and ASCII tab"
+	$(RNNMUSIC) generate tabs -o $(DEMO)/riff.gp5 --num 2 --seed 1
+	$(RNNMUSIC) generate tabs -o $(DEMO)/riff.txt --num 2 --seed 1
+	@echo "== 4/4  Your own: $(DEMO_STEPS) steps of the tiny preset on the folk tunes (a minute or two; the shipped ones trained for hours)"
+	$(RNNMUSIC) train --codec abc --preset tiny --max-steps $(DEMO_STEPS) --out $(DEMO)/my-folk-run
+	$(RNNMUSIC) generate $(DEMO)/my-folk-run -o $(DEMO)/my-tune.abc --num 2 --seed 1
 	@echo "== done: the files are in $(DEMO)/"
 	@echo "   chorale-1..3.mid  open in a DAW or MuseScore; listen: $(RNNMUSIC) render $(DEMO)/chorale-1.mid -o chorale-1.wav (needs FluidSynth)"
 	@echo "   tune-1..3.abc     open in EasyABC or abcjs; tune-1.mid is the first one as MIDI"
-	@echo "   tune-1.txt        ASCII tab; tune-1.gp5 opens in Guitar Pro, TuxGuitar or MuseScore"
-	@echo "   learning curves:  $(RNNMUSIC) plot $(DEMO)/chorales-run  (writes loss.png)"
+	@echo "   riff-1..2.gp5     open in Guitar Pro, TuxGuitar or MuseScore; riff-1..2.txt are the same riffs as ASCII tab"
+	@echo "   my-tune-1..2.abc  from your $(DEMO_STEPS)-step model; its learning curve: $(RNNMUSIC) plot $(DEMO)/my-folk-run"
+	@echo "   the shipped models, their figures and how they were trained: $(RNNMUSIC) models"
 
 lint: setup
 	$(VENV)/bin/ruff check rnnmusic tests benchmarks

@@ -119,20 +119,22 @@ def cmd_package(args) -> None:
     path = write_weights(run_dir, args.name, half=not args.float32)
     ckpt = load_checkpoint(path)
     train = ckpt.meta["train"]
-    loss = validation_loss(
-        ckpt.model(),
-        corpus.tokens("valid"),
-        train["batch_size"],
-        train["seq_len"],
-        torch.device("cpu"),
-    )
+    valid = corpus.tokens("valid")
+
+    def bpc(net) -> float:
+        cpu = torch.device("cpu")
+        return validation_loss(net, valid, train["batch_size"], train["seq_len"], cpu) / LN2
+
+    shipped_bpc = bpc(ckpt.model())
+    run_bpc = bpc(load_checkpoint(run_dir / "best.safetensors").model())
     steps, tokens, hours = run_totals(run_dir)
     model = ckpt.model()
     mc = ckpt.meta["model"]
     card = {
         "architecture": f"{mc['num_layers']}×{mc['hidden_size']} {mc['cell'].upper()}",
         "parameters": model.num_parameters(),
-        "valid_bpc": loss / LN2,
+        "valid_bpc": shipped_bpc,
+        "valid_bpc_float32": run_bpc,
         "ngram_bpc": corpus_baseline(corpus).best_bpc,
         "steps": steps,
         "best_step": ckpt.meta["step"],
