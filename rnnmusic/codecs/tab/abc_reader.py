@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rnnmusic.bounded_read import read_bytes
 from rnnmusic.codecs.tab.abc_screen import too_hard_for_music21
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
 from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, signature_fits, tab_from_notes
@@ -72,15 +73,7 @@ def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int = DEFAULT
 
 
 def _read(path: str | Path) -> str:
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CodecError(path, f"is too large for an ABC file ({size / 1e6:.0f} MB)")
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not an ABC file") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bytes(path, MAX_FILE_BYTES, "an ABC file")
     if b"\x00" in data[:4096]:
         raise CodecError(path, "is a binary file, not ABC text")
     try:
