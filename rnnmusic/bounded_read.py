@@ -34,9 +34,16 @@ def _kind(mode: int) -> str | None:
     return "not a regular file"
 
 
+def size_in_words(size: int) -> str:
+    if size >= MB:
+        return f"{size / MB:,.1f} MB"
+    return f"{size / 1000:,.0f} KB" if size >= 1000 else f"{size} bytes"
+
+
 def too_large(size: int, max_bytes: int, what: str) -> str:
     return (
-        f"is {size / MB:,.1f} MB, larger than the {max_bytes / MB:,.0f} MB rnnmusic reads as {what}"
+        f"is {size_in_words(size)}, larger than the {size_in_words(max_bytes)} rnnmusic "
+        f"reads as {what}"
     )
 
 
@@ -70,7 +77,7 @@ def read_bytes(path: str | Path, max_bytes: int, what: str = "a file") -> bytes:
         os.close(fd)
     if len(data) > max_bytes:
         raise CodecError(
-            path, f"holds more than the {max_bytes / MB:,.0f} MB rnnmusic reads as {what}"
+            path, f"holds more than the {size_in_words(max_bytes)} rnnmusic reads as {what}"
         )
     return data
 
@@ -92,7 +99,7 @@ def read_stdin(max_bytes: int, what: str = "text") -> bytes:
     if len(data) > max_bytes:
         raise CodecError(
             "standard input",
-            f"holds more than the {max_bytes / MB:,.0f} MB rnnmusic reads as {what}",
+            f"holds more than the {size_in_words(max_bytes)} rnnmusic reads as {what}",
         )
     return data
 

@@ -32,6 +32,7 @@ FORMAT = "rnnmusic-checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "rnnmusic"
 CHECKSUM_KEY = "rnnmusic_checksum"  # blake2b of the metadata text and the tensor bytes
+CHECKSUM = "blake2b-256"
 MAX_HEADER = 16 * 1024 * 1024
 MAX_CHECKPOINT_BYTES = 2 * 1024**3
 MAX_WEIGHT = 1e4  # trained weights stay within ±100; larger ones are damage or tampering
@@ -83,6 +84,7 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: di
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
     meta.setdefault("rnnmusic_version", __version__)
     meta.setdefault("torch_version", torch.__version__)
+    meta["checksum"] = CHECKSUM  # so a checksum lost from the header is damage, not age
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     meta_text = json.dumps(meta, ensure_ascii=False)
     unsummed = save(flat, metadata={META_KEY: meta_text})  # the tensor bytes, laid out
@@ -110,7 +112,7 @@ def _checksum(meta_text: str, tensor_bytes: memoryview) -> str:
     digest = hashlib.blake2b(digest_size=32)
     digest.update(meta_text.encode("utf-8"))
     digest.update(tensor_bytes)
-    return "blake2b-256:" + digest.hexdigest()
+    return f"{CHECKSUM}:{digest.hexdigest()}"
 
 
 def _looks_like_safetensors(data: bytes) -> bool:
@@ -181,6 +183,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             f"{path} is damaged (its metadata is not valid JSON: {exc})"
         ) from None
     check_version(meta, path, FORMAT, FORMAT_VERSION)
+    if recorded is None and isinstance(meta, dict) and "checksum" in meta:
+        raise CheckpointError(
+            f"{path} is damaged: it was written with a checksum that is no longer in it; use "
+            "another copy or an earlier checkpoint"
+        )
     check_meta(meta, path)
     try:
         tensors = load(data)

@@ -99,6 +99,7 @@ OPTIONAL = {
     "optimizer": Dict(),
     "rnnmusic_version": Str(),
     "torch_version": Str(),
+    "checksum": Str(32),
 }
 MODEL = {
     "vocab_size": Int(1, MAX_VOCAB),
@@ -201,7 +202,7 @@ def check_resumable(meta: dict[str, Any], path: Path) -> None:
         if key not in meta:
             raise CheckpointError(
                 f"{path} lacks its {key!r} metadata, so training cannot resume from it; the "
-                "checkpoint is damaged (best.safetensors never holds it: resume from last)"
+                "checkpoint is damaged"
             )
         _apply(rule, meta[key], key, path)
     groups = meta["optimizer"].get("param_groups")

@@ -164,14 +164,6 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     model = ckpt.model(device)
     train_cfg = ckpt.meta["train"]
 
-    progress("validation loss over the whole held-out split …")
-    valid_loss = validation_loss(
-        model, corpus.tokens("valid"), train_cfg["batch_size"], train_cfg["seq_len"], device
-    )
-    progress("n-gram baseline (Kneser-Ney, orders 1–12) …")
-    ngram = corpus_baseline(corpus)
-
-    progress(f"sampling {config.num} pieces …")
     length = config.length
     if length is None:  # 0 is refused by SampleConfig.check, not taken as "the default"
         length = ckpt.meta.get("default_sample_length", 2000)
@@ -182,6 +174,16 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
         seed=config.seed,
         strict=config.strict,
     )
+    sample_config.check()  # before minutes of validation, not after
+
+    progress("validation loss over the whole held-out split …")
+    valid_loss = validation_loss(
+        model, corpus.tokens("valid"), train_cfg["batch_size"], train_cfg["seq_len"], device
+    )
+    progress("n-gram baseline (Kneser-Ney, orders 1–12) …")
+    ngram = corpus_baseline(corpus)
+
+    progress(f"sampling {config.num} pieces …")
     start = time.perf_counter()
     texts = generate(ckpt, sample_config, device=config.device)
     seconds = time.perf_counter() - start
