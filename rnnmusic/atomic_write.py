@@ -14,12 +14,13 @@ import contextlib
 import errno
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from rnnmusic.errors import CodecError, RnnMusicError
 
-TMP_MARK = ".tmp-"  # temporary names are .NAME.tmp-PID-TOKEN.EXT (a killed run's are removed)
+TMP_MARK = ".tmp-"  # temporary folders are .NAME.tmp-PID-TOKEN (a killed run's are removed)
 _REASONS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is used up",
@@ -40,6 +41,7 @@ class WriteError(RnnMusicError):
 
     def __init__(self, target: str | Path, why: str, code: int | None = None):
         self.target = Path(target)
+        self.why = why
         self.errno = code
         super().__init__(f"could not write {target} ({why})")
 
@@ -53,11 +55,10 @@ def reason(exc: OSError) -> str:
     return _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).rstrip(".")
 
 
-def temporary_name(path: Path) -> Path:
-    """A hidden name beside `path` that keeps its extension (writers choose formats by it)."""
-    return path.with_name(
-        f".{path.stem}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}{path.suffix}"
-    )
+def temporary_folder(path: Path) -> Path:
+    """A hidden folder beside `path`; the file is written inside it under its own name, since
+    writers read formats (and codecs sample numbers) from the name."""
+    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(3)}")
 
 
 def make_folder(folder: str | Path) -> None:
@@ -111,8 +112,10 @@ def atomic_path(path: str | Path, *, make_parent: bool = True) -> Iterator[Path]
         make_folder(path.parent if str(path.parent) else ".")
     if path.is_dir():
         raise WriteError(path, "it is a folder", errno.EISDIR)
-    tmp = temporary_name(path)
+    folder = temporary_folder(path)
+    tmp = folder / path.name
     try:
+        folder.mkdir()
         yield tmp
         if not tmp.exists():
             raise WriteError(path, "the writer produced no file")
@@ -122,15 +125,16 @@ def atomic_path(path: str | Path, *, make_parent: bool = True) -> Iterator[Path]
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        folder.rmdir()
         _sync_folder(path.parent)
     except OSError as exc:
-        _remove(tmp)
+        _remove(folder)
         why = reason(exc)
         if exc.errno == errno.ENOENT and path.parent.is_dir():
             why = "its folder takes no new files"  # /proc, /sys
         raise WriteError(path, why, exc.errno) from None
     except BaseException as exc:
-        _remove(tmp)
+        _remove(folder)
         disk = _disk_error(exc)
         if disk is not None:
             raise WriteError(path, reason(disk), disk.errno) from None
@@ -139,9 +143,8 @@ def atomic_path(path: str | Path, *, make_parent: bool = True) -> Iterator[Path]
         raise
 
 
-def _remove(tmp: Path) -> None:
-    with contextlib.suppress(OSError):
-        tmp.unlink()
+def _remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_bytes(path: str | Path, data: bytes, *, make_parent: bool = True) -> None:

@@ -93,9 +93,8 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: di
     try:
         write_bytes(path, data, make_parent=False)
     except WriteError as exc:
-        why = str(exc).rsplit(" (", 1)[-1].rstrip(")")
         raise CheckpointWriteError(
-            f"could not write checkpoint {path} ({why}); the previous checkpoint is intact"
+            f"could not write checkpoint {path} ({exc.why}); the previous checkpoint is intact"
         ) from None
 
 

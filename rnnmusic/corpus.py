@@ -32,12 +32,14 @@ import numpy as np
 from tqdm import tqdm
 
 from rnnmusic import __version__
-from rnnmusic.atomic_write import reason
+from rnnmusic.atomic_write import WriteError, reason, write_text
+from rnnmusic.bounded_read import read_json
 from rnnmusic.codecs import Codec, get_codec
 from rnnmusic.errors import CodecError, CorpusError
 
 FORMAT_VERSION = 1
 CHUNK_CHARS = 1 << 22  # characters per conversion chunk in the second pass
+MAX_RECORD_BYTES = 256 * 1024 * 1024  # corpus.json lists skipped files; a huge scrape has many
 
 
 @dataclass
@@ -126,17 +128,17 @@ class Corpus:
     def load(cls, path: str | Path) -> Corpus:
         path = Path(path)
         try:
-            meta = json.loads((path / "corpus.json").read_text(encoding="utf-8"))
-            vocab = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CorpusError(
-                f"{path} is not a built corpus (no corpus.json/vocab.json); "
-                "build one with `rnnmusic corpus build`"
-            ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise CorpusError(
-                f"{path}: corpus.json or vocab.json is damaged; build it again"
-            ) from None
+            meta = read_json(path / "corpus.json", MAX_RECORD_BYTES, "a corpus record")
+            vocab = read_json(path / "vocab.json", MAX_RECORD_BYTES, "a vocabulary")
+        except CodecError as exc:
+            if "does not exist" in exc.reason:
+                raise CorpusError(
+                    f"{path} is not a built corpus (no corpus.json/vocab.json); "
+                    "build one with `rnnmusic corpus build`"
+                ) from None
+            raise CorpusError(f"{exc}; the corpus is damaged, build it again") from None
+        if not isinstance(meta, dict) or not isinstance(vocab, list):
+            raise CorpusError(f"{path}: corpus.json or vocab.json is damaged; build it again")
         if meta.get("format_version") != FORMAT_VERSION:
             raise CorpusError(
                 f"{path} was built by another rnnmusic version (format "
@@ -352,16 +354,17 @@ def build_corpus(
             "valid_tokens": report.valid_tokens,
             "report": report.__dict__,
         }
-        (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        (work / "corpus.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
+        write_text(work / "vocab.json", json.dumps(vocab, ensure_ascii=False))
+        write_text(work / "corpus.json", json.dumps(meta, indent=1, ensure_ascii=False))
         (out / "corpus.json").unlink(missing_ok=True)  # no moment where old and new files mix
         for name in ("train.bin", "valid.bin", "vocab.json", "corpus.json"):
             os.replace(work / name, out / name)  # corpus.json last: it marks a whole corpus
-    except OSError as exc:
+    except (OSError, WriteError) as exc:
         shutil.rmtree(work, ignore_errors=True)
         if created:  # nothing half-built is left behind
             shutil.rmtree(out, ignore_errors=True)
-        raise CorpusError(f"could not write the corpus to {out} ({reason(exc)})") from None
+        why = reason(exc) if isinstance(exc, OSError) else exc.why
+        raise CorpusError(f"could not write the corpus to {out} ({why})") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return Corpus.load(out)

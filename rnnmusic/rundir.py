@@ -152,7 +152,10 @@ class RunLock:
                 self.path.unlink(missing_ok=True)
             raise WriteError(self.path, reason(exc), exc.errno) from None
         for stale in run_dir.glob(".*.tmp-*"):  # half-written by a run that was killed
-            stale.unlink(missing_ok=True)
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
 
     def release(self) -> None:
         with contextlib.suppress(OSError):

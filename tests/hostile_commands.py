@@ -447,10 +447,10 @@ def _resumable(out: Path, result: Result) -> None:
 
     run = out / "run"
     step = load_checkpoint(run / "last.safetensors").meta["step"]
-    for name in ("metrics.jsonl", "samples.jsonl"):
-        for line in (run / name).read_text().splitlines():
+    for name in ("metrics.jsonl", "samples.jsonl"):  # the disk may fill while the first is made
+        for line in (run / name).read_text().splitlines() if (run / name).exists() else ():
             json.loads(line)  # every line whole
-    (out / ".filler").unlink()
+    (out / ".filler").unlink(missing_ok=True)
     with contextlib.redirect_stdout(None):
         done = fit(TrainConfig(max_steps=step + 10, progress=False), resume=run)
     assert done.step == step + 10, (done.step, step)
