@@ -100,6 +100,7 @@ OPTIONAL = {
     "rnnmusic_version": Str(),
     "torch_version": Str(),
     "checksum": Str(32),
+    "profile": Dict(),  # its contents are checked by CorpusProfile.from_dict
 }
 MODEL = {
     "vocab_size": Int(1, MAX_VOCAB),

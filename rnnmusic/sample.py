@@ -13,6 +13,7 @@ from rnnmusic.checkpoint_meta import MAX_SAMPLE_LENGTH
 from rnnmusic.constraints import Constraint
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CharRNN, Stepper
+from rnnmusic.profile import CHARS, CorpusProfile
 
 STOP_CHECK_EVERY = 16  # steps between checks for finished samples (a check costs a sync)
 MAX_NUM = 10_000  # samples per call: each becomes a file, and they share one batch in memory
@@ -102,9 +103,11 @@ def sample_texts(
     config: SampleConfig,
     device: torch.device | str = "cpu",
     constraint: Constraint | None = None,
+    profile: CorpusProfile | None = None,
 ) -> list[str]:
     """Texts of `config.num` samples; each starts with the prime (if one was given). With a
-    constraint, only characters its grammar allows are drawn."""
+    constraint, only characters its grammar allows are drawn, and with a profile each piece
+    ends near a length drawn from the training pieces' lengths."""
     config.check()
     device = torch.device(device)
     model.eval()
@@ -126,6 +129,7 @@ def sample_texts(
             )
         if user_prime:
             constraint.feed(config.prime, vocab)
+        budget = PieceBudget.draw(profile, config, len(config.prime or ""), generator, device)
     stepper = Stepper(model, batch)
     out = torch.empty(batch, min(config.length, FIRST_COLUMNS), dtype=torch.long, device=device)
     table = list(vocab)
@@ -134,7 +138,9 @@ def sample_texts(
     for t in range(config.length):
         logits, state = stepper(last, state)
         if constraint is not None:
-            logits = logits.masked_fill(~constraint.allowed(config.length - t), float("-inf"))
+            ok = constraint.allowed(budget.steps_left(t), budget.may_end(t))
+            budget.honour_wish_to_end(constraint, logits, ok, config, generator, t)
+            logits = logits.masked_fill(~ok, float("-inf"))
         last = pick_next(logits, config, generator)
         if t == out.size(1):  # memory grows with the samples, not with --length
             out = torch.cat([out, torch.empty_like(out[:, : config.length - t])], dim=1)
@@ -177,6 +183,49 @@ def primed_state(model: CharRNN, ids: list[int], state: tuple) -> tuple:
     return tuple(s.expand(-1, batch, -1).contiguous() for s in one)
 
 
+class PieceBudget:
+    """How long each strict sample may run: a target drawn from the training pieces' lengths;
+    the piece may end from EARLIEST × target on and must close by LATEST × target (never past
+    `--length`). Without a profile: any time, by `--length`."""
+
+    EARLIEST, LATEST = 0.75, 1.25
+
+    def __init__(self, earliest: torch.Tensor, deadline: torch.Tensor):
+        self.earliest, self.deadline = earliest, deadline
+
+    @classmethod
+    def draw(cls, profile, config: SampleConfig, primed: int, generator, device) -> PieceBudget:
+        batch, length = config.num, config.length
+        deadline = torch.full((batch,), length, dtype=torch.long, device=device)
+        earliest = torch.zeros(batch, dtype=torch.long, device=device)
+        if profile is not None and profile.quantile(CHARS, 0.5) is not None:
+            shares = torch.rand(batch, generator=generator, device=device).tolist()
+            targets = [profile.quantile(CHARS, q) for q in shares]
+            for i, target in enumerate(targets):
+                earliest[i] = int(cls.EARLIEST * target) - primed
+                deadline[i] = min(length, max(1, int(cls.LATEST * target) - primed))
+        return cls(earliest, deadline)
+
+    def steps_left(self, t: int) -> torch.Tensor:
+        return self.deadline - t
+
+    def may_end(self, t: int) -> torch.Tensor:
+        return self.earliest <= t
+
+    def honour_wish_to_end(self, constraint, logits, ok, config, generator, t: int) -> None:
+        """Where the model would end the piece now but the grammar forbids it (a note still
+        sounds), close it, as often as the model asks: with the ending masked out instead, it
+        would run on for hundreds of characters it never meant to write."""
+        blocked = constraint.ending() & ~ok & self.may_end(t)[:, None]
+        if not bool(blocked.any()):
+            return
+        temperature = 1.0 if config.argmax else config.temperature
+        probs = torch.softmax(logits.float() / temperature, dim=-1)
+        wish = (probs * blocked).sum(1)
+        draw = torch.rand(wish.shape, generator=generator, device=wish.device)
+        constraint.close(draw < wish)
+
+
 def pick_device(name: str = "auto") -> torch.device:
     """cuda, then mps, then cpu; an explicit name that is not available is a clear error."""
     if name == "auto":
@@ -207,5 +256,6 @@ def generate(
     model = ckpt.model(dev)
     codec = ckpt.codec()
     separator = ckpt.meta.get("separator") or codec.separator
-    constraint = codec.constraint(ckpt.vocab) if config.strict else None
-    return sample_texts(model, ckpt.vocab, separator, config, dev, constraint)
+    profile = ckpt.profile if config.strict else None
+    constraint = codec.constraint(ckpt.vocab, profile) if config.strict else None
+    return sample_texts(model, ckpt.vocab, separator, config, dev, constraint, profile)

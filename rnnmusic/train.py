@@ -240,6 +240,7 @@ class Training:
         self.codec = get_codec(config.codec, **config.codec_options)
         config.codec_options = self.codec.options()
         self.corpus = self._corpus(ckpt)
+        self.profile = self.corpus.profile.to_dict()  # sampling keeps to the training pieces
         self.vocab = self.corpus.vocab
         self.valid_tokens = self.corpus.tokens("valid")
 
@@ -343,6 +344,7 @@ class Training:
             "train": asdict(self.config),
             "corpus_path": str(Path(self.corpus.path).resolve()),
             "default_sample_length": _default_sample_length(self.corpus),
+            "profile": self.profile,
             "kind": kind,
             "step": self.step,
             "val_loss": self.last_val,

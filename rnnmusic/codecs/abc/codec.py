@@ -91,7 +91,7 @@ class AbcCodec(Codec):
         trained on."""
         return melody_key(piece)
 
-    def grammar(self):
+    def grammar(self, profile=None):
         """`generate --strict`: only tunes that decode unchanged and that music21 and abc2midi
         read (see grammar.py)."""
         from rnnmusic.codecs.abc.grammar import AbcGrammar

@@ -15,17 +15,21 @@ what sounds and writes the separator, so it is never cut off mid-piece.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
 from rnnmusic.codecs.midi_events import grammar as g
+from rnnmusic.codecs.midi_events.profile import MELODIC, METER, NOTES, POLYPHONY, PROGRAM, TEMPO
 from rnnmusic.codecs.midi_events.score import MELODIC_CHANNELS, max_ticks
 from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import COVERAGE, TYPICAL, CorpusProfile
 
 PITCHES = 128
 INSTRUMENTS = 129  # programs 0-127 and the drums
+MIN_NOTES = 16  # a piece shorter than this is not a piece a listener keeps
 CLOSING_MARGIN = 10  # characters of slack before the end: a note-on in progress, a number …
 NO_SET = -1
 ON, OFF = 1, 2
@@ -46,14 +50,34 @@ class Action:
     is_switch: bool = False  # starts an instrument switch (closing allows one to reach notes)
 
 
-def _number_viable(value: int, digits: int, low: int, high: int, most: int) -> bool:
-    """Some completion of a number written so far (≤ `most` digits) lies in [low, high]."""
-    lo, hi = value, value
-    for _ in range(most - digits + 1):
-        if hi >= low and lo <= high:
-            return True
-        lo, hi = lo * 10, hi * 10 + 9
-    return False
+@dataclass(frozen=True)
+class Settings:
+    """The values a sample may spell: by default every one the grammar allows; with a corpus
+    profile, the ones its training pieces use."""
+
+    tempos: frozenset[str] = frozenset(str(t) for t in range(g.MIN_TEMPO, g.MAX_TEMPO + 1))
+    meters: frozenset[str] = frozenset(
+        f"{n}/{d}" for n in range(1, g.MAX_METER_NUMERATOR + 1) for d in g.METER_DENOMINATORS
+    )
+    programs: frozenset[int] = frozenset(range(INSTRUMENTS))  # 128: the drums
+
+    @classmethod
+    def from_profile(cls, profile: CorpusProfile | None) -> Settings:
+        default = cls()
+        if profile is None:
+            return default
+        programs = _kept(profile, PROGRAM, {g.DRUM_KIT, *map(str, range(g.DRUMS))})
+        return cls(
+            tempos=_kept(profile, TEMPO, default.tempos) or default.tempos,
+            meters=_kept(profile, METER, default.meters) or default.meters,
+            programs=frozenset(g.DRUMS if p == g.DRUM_KIT else int(p) for p in programs)
+            or default.programs,
+        )
+
+
+def _kept(profile: CorpusProfile, name: str, valid) -> frozenset[str]:
+    """The corpus's usual values of a setting that the grammar can spell (empty: unknown)."""
+    return (profile.allowed(name, COVERAGE) or frozenset()) & frozenset(valid)
 
 
 class MidiEventsSyntax:
@@ -61,8 +85,11 @@ class MidiEventsSyntax:
 
     start = ("tempo",)
 
-    def __init__(self, velocity_bins: int):
+    def __init__(self, velocity_bins: int, settings: Settings | None = None):
         self.bins = velocity_bins if velocity_bins > 1 else 0
+        self.settings = settings or Settings()
+        self.tempo_prefixes = _prefixes(self.settings.tempos)
+        self.meter_prefixes = _prefixes(self.settings.meters)
 
     def is_done(self, state) -> bool:
         return state[0] == "done"
@@ -74,15 +101,13 @@ class MidiEventsSyntax:
     def transition(self, state, ch: str) -> tuple[tuple, Action] | None:
         kind = state[0]
         if kind == "tempo":  # header: T
-            return (("tempo#", 0, 0, True), Action()) if ch == g.TEMPO else None
+            return (("tempo#", "", True), Action()) if ch == g.TEMPO else None
         if kind == "tempo#":
-            return self._number(state, ch, g.MIN_TEMPO, g.MAX_TEMPO, 3)
+            return self._tempo(state, ch)
         if kind == "meter":
-            return (("meter#", 0, 0, True), Action()) if ch == g.METER else None
+            return (("meter#", "", True), Action()) if ch == g.METER else None
         if kind == "meter#":
             return self._meter(state, ch)
-        if kind == "meter/":
-            return self._denominator(state, ch)
         if kind in ("body", "bar"):
             return self._body(state, ch)
         if kind == "end":  # after a newline that can only be the separator's first half
@@ -92,7 +117,7 @@ class MidiEventsSyntax:
         if kind in ("on.", "off."):
             return self._octave(state, ch)
         if kind == "@":
-            if ch == g.DRUM_KIT:
+            if ch == g.DRUM_KIT and g.DRUMS in self.settings.programs:
                 drums = frozenset([g.DRUMS])
                 return (("body", False), Action(instrument=g.DRUMS, instrument_set=drums))
             if ch in g.DIGITS:
@@ -127,9 +152,9 @@ class MidiEventsSyntax:
         if ch == g.VELOCITY and self.bins:
             return ("v",), Action(new_event=True)
         if ch == g.TEMPO:
-            return ("tempo#", 0, 0, False), Action(new_event=True)
+            return ("tempo#", "", False), Action(new_event=True)
         if ch == g.METER:
-            return ("meter#", 0, 0, False), Action(new_event=True)
+            return ("meter#", "", False), Action(new_event=True)
         return None
 
     def _pitch_class(self, state, ch: str):
@@ -148,39 +173,31 @@ class MidiEventsSyntax:
         kind = ON if state[0] == "on." else OFF
         return ("body", False), Action(note_kind=kind, note_set=frozenset([pitch]), note=pitch)
 
-    def _number(self, state, ch: str, low: int, high: int, most: int):
+    def _tempo(self, state, ch: str):
         """Tempo digits; in the header the number ends at the gap, in the body at any event."""
-        _, value, digits, header = state
+        _, written, header = state
         if ch in g.DIGITS:
-            new = (value * 10 + int(ch), digits + 1)
-            if digits < most and _number_viable(*new, low, high, most):
-                return ("tempo#", *new, header), Action()
-            return None
-        if digits == 0 or not low <= value <= high:
+            return (
+                (("tempo#", written + ch, header), Action())
+                if (written + ch in self.tempo_prefixes)
+                else None
+            )
+        if written not in self.settings.tempos:
             return None
         if header:
             return (("meter",), Action()) if ch == g.HEADER_GAP else None
         return self._body(("body", False), ch)
 
     def _meter(self, state, ch: str):
-        _, value, digits, header = state
-        if ch in g.DIGITS:
-            new = (value * 10 + int(ch), digits + 1)
-            if digits < 2 and _number_viable(*new, 1, g.MAX_METER_NUMERATOR, 2):
-                return ("meter#", *new, header), Action()
-            return None
-        if ch == "/" and digits and 1 <= value <= g.MAX_METER_NUMERATOR:
-            return ("meter/", 0, 0, header), Action()
-        return None
-
-    def _denominator(self, state, ch: str):
-        _, value, digits, header = state
-        if ch in g.DIGITS:
-            new = (value * 10 + int(ch), digits + 1)
-            if digits < 2 and _in_set_viable(*new, g.METER_DENOMINATORS, 2):
-                return ("meter/", *new, header), Action()
-            return None
-        if not digits or value not in g.METER_DENOMINATORS:
+        """Numerator, "/", denominator; the header's meter ends at the newline."""
+        _, written, header = state
+        if ch in g.DIGITS or ch == "/":
+            return (
+                (("meter#", written + ch, header), Action())
+                if (written + ch in self.meter_prefixes)
+                else None
+            )
+        if written not in self.settings.meters:
             return None
         if header:
             return (("bar", True), Action()) if ch == g.BAR_LINE else None
@@ -188,7 +205,7 @@ class MidiEventsSyntax:
 
     def _program_digit(self, value: int, digits: int, ch: str):
         new = (value * 10 + int(ch), digits + 1)
-        reachable = frozenset(_completions(*new))
+        reachable = frozenset(_completions(*new)) & self.settings.programs
         if not reachable:
             return None
         return ("@#", *new), Action(instrument_set=reachable)
@@ -197,7 +214,7 @@ class MidiEventsSyntax:
         _, value, digits = state
         if ch in g.DIGITS:
             return self._program_digit(value, digits, ch) if digits < 3 else None
-        if value > 127:
+        if value not in self.settings.programs:
             return None
         follow = self._body(("body", False), ch)
         if follow is None:
@@ -216,13 +233,8 @@ class MidiEventsSyntax:
         return nxt, merged
 
 
-def _in_set_viable(value: int, digits: int, allowed, most: int) -> bool:
-    """Some completion of a number written so far (≤ `most` digits) is one of `allowed`."""
-    if value in allowed:
-        return True
-    return digits < most and any(
-        _in_set_viable(value * 10 + k, digits + 1, allowed, most) for k in range(10)
-    )
+def _prefixes(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(w[:i] for w in words for i in range(1, len(w) + 1))
 
 
 def _completions(value: int, digits: int) -> list[int]:
@@ -240,9 +252,17 @@ def _completions(value: int, digits: int) -> list[int]:
 class MidiEventsConstraint(Constraint):
     """The syntax tables plus per-sample sounding keys, all as tensors."""
 
-    def __init__(self, vocab: list[str], ticks_per_beat: int, velocity_bins: int):
-        self.syntax = MidiEventsSyntax(velocity_bins)
+    def __init__(
+        self,
+        vocab: list[str],
+        ticks_per_beat: int,
+        velocity_bins: int,
+        profile: CorpusProfile | None = None,
+    ):
+        self.settings = Settings.from_profile(profile)
+        self.syntax = MidiEventsSyntax(velocity_bins, self.settings)
         self.limit = max_ticks(ticks_per_beat)
+        self.max_melodic, self.max_voices, self.min_notes = _sizes(profile)
         self._compile(vocab)
 
     def _compile(self, vocab: list[str]) -> None:
@@ -314,6 +334,10 @@ class MidiEventsConstraint(Constraint):
         self.fresh_by = torch.zeros_like(self.held_by)
         self.used = torch.zeros(batch, INSTRUMENTS, dtype=torch.bool, device=device)
         self.ticks = torch.zeros(batch, dtype=torch.long, device=device)
+        self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        self.closing = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.program_ok = torch.zeros(INSTRUMENTS, dtype=torch.bool, device=device)
+        self.program_ok[sorted(self.settings.programs)] = True
         if int(self.distance[0]) >= UNREACHABLE:
             raise RnnMusicError(
                 "this model's vocabulary cannot spell a whole midi-events piece, so --strict "
@@ -331,17 +355,20 @@ class MidiEventsConstraint(Constraint):
         free = (sounding.float() @ self.set_columns) < self.set_sizes  # (B, K)
         return free, (releasable.float() @ self.set_columns) > 0
 
-    def allowed(self, steps_left: int) -> torch.Tensor:
+    def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         s = self.state
         nxt = self.next_state[s]  # (B, V)
         ok = self.distance[nxt] < UNREACHABLE
+        held = self.held_by.sum(1)
 
         # a note event is judged on the instrument it plays on: the current one, or the one
         # that the character itself switches to (as in "@12-C4")
-        melodic = self.used[:, : INSTRUMENTS - 1].sum(1) < MELODIC_CHANNELS
-        playable = self.used | melodic[:, None]  # the decoder's 15-melodic-instruments rule
+        melodic = self.used[:, : INSTRUMENTS - 1].sum(1) < self.max_melodic
+        playable = self.used | melodic[:, None]  # no more instruments than training pieces
         playable[:, g.DRUMS] = True
+        playable &= self.program_ok[None, :]  # and only the corpus's instruments
         playable &= (self.ticks < self.limit)[:, None]  # a note needs a tick to end in
+        playable &= (held < self.max_voices)[:, None]  # no more voices than training pieces
         free_now, release_now = self._key_sets(self.current)
         free_now &= playable.gather(1, self.current[:, None])
         can_switch = self.switch_target[s] >= 0
@@ -359,28 +386,40 @@ class MidiEventsConstraint(Constraint):
         )
         kind = self.note_kind[s]
         ok &= (kind == 0) | ((kind == ON) & free) | ((kind == OFF) & releasable)
-
-        held = self.held_by.sum(1)
-        ok &= ~self.end[s] | (held == 0)[:, None]
         ok &= ~self.wait[s] | (self.ticks < self.limit)[:, None]
 
-        # closing: with the end in sight, only release what sounds (switching instrument or
-        # waiting a tick where that is needed) and end the piece. Far from the end (most steps)
-        # a bound on what closing can need skips the per-sample sums
+        # closing: with the deadline in sight, or where the model wished to end while notes
+        # sounded, only release what sounds (switching instrument or waiting a tick where that
+        # is needed) and end the piece. Far from the deadline (most steps) a bound on what
+        # closing can need skips the per-sample sums
+        has_notes = self.notes >= self.min_notes
+        due = torch.zeros_like(may_end)
+        closing = self.closing & has_notes  # a piece without its notes plays on
         bound = self.longest_finish + 3 * int(held.max()) + 5 * INSTRUMENTS + 1 + CLOSING_MARGIN
-        if steps_left <= bound:
+        if int(steps_left.min()) <= bound or bool(closing.any()):
             fresh = self.fresh_by.sum(1) > 0
             instruments = (self.held_by > 0).sum(1)
             need = self.distance[s] + 3 * held + 5 * instruments + fresh.long()
-            closing = steps_left <= need + CLOSING_MARGIN
-            if bool(closing.any()):
-                narrowed = ok & self._closing_moves(s, nxt, fresh)
-                use = closing & narrowed.any(1)  # a sample that cannot close keeps its moves
-                ok = torch.where(use[:, None], narrowed, ok)
+            due = steps_left <= need + CLOSING_MARGIN  # the hard limit wins over the rest
+            closing |= due
+        may_stop = (held == 0) & ((may_end & has_notes) | due)
+        ok &= ~self.end[s] | may_stop[:, None]
+        if bool(closing.any()):
+            narrowed = ok & self._closing_moves(s, nxt, fresh)
+            use = closing & narrowed.any(1)  # a sample that cannot close keeps its moves
+            ok = torch.where(use[:, None], narrowed, ok)
         ok |= self.is_done[s][:, None]
         if not bool(ok.any(1).all()):  # cannot happen by construction; never hand NaNs on
             ok[~ok.any(1)] = True
         return ok
+
+    def ending(self) -> torch.Tensor:
+        """The separator's first newline, where the piece has its notes (a sample still short
+        of them must go on, whatever the model says)."""
+        return self.end[self.state] & (self.notes >= self.min_notes)[:, None]
+
+    def close(self, which: torch.Tensor) -> None:
+        self.closing |= which
 
     def _closing_moves(self, s, nxt, fresh) -> torch.Tensor:
         releasable_by = self.held_by > self.fresh_by  # (B, I)
@@ -416,6 +455,7 @@ class MidiEventsConstraint(Constraint):
             used[player] = used[player] | on
             self.held_by.view(-1)[player] += on.long() - off.long()
             self.fresh_by.view(-1)[player] += on.long()
+            self.notes += on.long()
         wait = self.wait[s, ids] & live
         if bool(wait.any()):
             self.fresh_by[wait] = 0
@@ -443,6 +483,23 @@ _TABLES = (
     "is_done",
     "distance",
 )
+
+
+def _sizes(profile: CorpusProfile | None) -> tuple[int, int, int]:
+    """Most melodic instruments and voices at once that typical training pieces have, and
+    the notes a piece needs before it may end (16, or fewer if training pieces have fewer)."""
+    melodic, voices, notes = MELODIC_CHANNELS, PITCHES * INSTRUMENTS, 1
+    if profile is not None:
+        typical_melodic = profile.quantile(MELODIC, TYPICAL)
+        typical_voices = profile.quantile(POLYPHONY, TYPICAL)
+        fewest_notes = profile.quantile(NOTES, 0.0)
+        if typical_melodic is not None:
+            melodic = min(MELODIC_CHANNELS, max(1, math.ceil(typical_melodic)))
+        if typical_voices is not None:
+            voices = max(1, math.ceil(typical_voices))
+        if fewest_notes is not None:
+            notes = max(1, min(MIN_NOTES, int(fewest_notes)))
+    return melodic, voices, notes
 
 
 def _membership(sets: dict[frozenset, int], size: int) -> torch.Tensor:

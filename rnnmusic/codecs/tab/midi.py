@@ -4,6 +4,8 @@ a tab is written back as the guitar's sounding pitches."""
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
+from math import gcd, lcm
 from pathlib import Path
 
 import mido
@@ -12,21 +14,31 @@ import pretty_midi
 from rnnmusic.codecs.midi_events.reader import read_midi_file
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
 from rnnmusic.codecs.tab.grammar import bar_signature
-from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, signature_fits, tab_from_notes
+from rnnmusic.codecs.tab.model import (
+    DEFAULT_GRID,
+    PALM_MUTE,
+    Tab,
+    choose_grid,
+    signature_fits,
+    tab_from_notes,
+)
 from rnnmusic.errors import CodecError
 from rnnmusic.midi_input import without_zero_tempos
 
-TICKS_PER_QUARTER = 960  # divisible by every grid's step (g48: 80 ticks)
+TICKS_PER_QUARTER = 960  # a whole number of ticks per step on every grid that divides 3840
 GUITAR_PROGRAMS = range(24, 32)  # General MIDI guitars
 PROGRAM_GUITAR, PROGRAM_BASS = 25, 33  # steel-string guitar, fingered bass
-VELOCITY, MUTED_VELOCITY = 90, 60
+VELOCITY, MUTED_VELOCITY, DEAD_VELOCITY = 90, 60, 40
+DEAD_NOTE = 8  # a dead note is a short click: a 32nd (a quarter / 8) at most
 DEFAULT_TEMPO = 120
 
 
 def read_midi_tab(
-    path: str | Path, tuning: tuple[int, ...], grid: int = DEFAULT_GRID, track: int | None = None
+    path: str | Path, tuning: tuple[int, ...], grid: int | None = None, track: int | None = None
 ) -> Tab:
-    """The notes of a MIDI file (one instrument, or all but drums) fingered onto the strings."""
+    """The notes of a MIDI file (one instrument, or all but drums) fingered onto the strings,
+    on `grid` (None: the coarsest grid from 16 up that holds every onset exactly, else 16 —
+    played MIDI is never exact)."""
     midi = _load(path)
     instruments = [i for i in midi.instruments if not i.is_drum and i.notes]
     if not instruments:
@@ -41,7 +53,11 @@ def read_midi_tab(
     else:
         guitars = [i for i in instruments if i.program in GUITAR_PROGRAMS]
         chosen = guitars[:1] or instruments
-    steps_per_tick = grid / (4 * midi.resolution)
+    whole = 4 * midi.resolution
+    if grid is None:
+        onsets = {Fraction(midi.time_to_tick(n.start), whole) for i in chosen for n in i.notes}
+        grid = choose_grid(onsets, fallback=DEFAULT_GRID)
+    steps_per_tick = grid / whole
     raw = []
     for instrument in chosen:
         for note in instrument.notes:
@@ -107,9 +123,17 @@ def _clamp_tempo(tempo: int | None) -> int | None:
     return min(400, max(20, tempo))
 
 
+def ticks_per_quarter(grid: int) -> int:
+    """960, or a multiple of it with a whole number of ticks per step (g312: 12,480)."""
+    return lcm(TICKS_PER_QUARTER, grid // gcd(grid, 4))
+
+
 def write_midi(tab: Tab, path: str | Path) -> None:
-    """Sounding pitches on one track; dead notes are left out (they have no pitch)."""
-    ticks_per_step = 4 * TICKS_PER_QUARTER // tab.grid
+    """Sounding pitches on one track. Dead notes are short quiet clicks at the pitch Guitar Pro
+    players give them (their fret, or the open string when the fret is unknown), so the .mid
+    and the .gp5 of one tab hold the same notes."""
+    resolution = ticks_per_quarter(tab.grid)
+    ticks_per_step = 4 * resolution // tab.grid
     bass = min(tab.tuning) < 35
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("track_name", name="Bass" if bass else "Guitar", time=0))
@@ -128,11 +152,13 @@ def write_midi(tab: Tab, path: str | Path) -> None:
     program = PROGRAM_BASS if bass else PROGRAM_GUITAR
     events.append((0, 1, mido.Message("program_change", program=program, time=0)))
     for note in tab.notes():
-        pitch = tab.pitch(note)
-        if pitch is None or not 0 <= pitch <= 127:
+        pitch = tab.played_pitch(note)
+        if not 0 <= pitch <= 127:
             continue
-        velocity = MUTED_VELOCITY if note.mark == "m" else VELOCITY
+        velocity = MUTED_VELOCITY if note.mark == PALM_MUTE else VELOCITY
         on, off = note.start * ticks_per_step, note.end * ticks_per_step
+        if note.dead:
+            velocity, off = DEAD_VELOCITY, min(off, on + resolution // DEAD_NOTE)
         events.append((on, 3, mido.Message("note_on", note=pitch, velocity=velocity, time=0)))
         events.append((off, 2, mido.Message("note_off", note=pitch, velocity=0, time=0)))
     events.sort(key=lambda e: (e[0], e[1]))
@@ -142,6 +168,6 @@ def write_midi(tab: Tab, path: str | Path) -> None:
         now = tick
     end = tab.length * ticks_per_step
     track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
-    midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER)
+    midi = mido.MidiFile(ticks_per_beat=resolution)
     midi.tracks.append(track)
     midi.save(str(path))
