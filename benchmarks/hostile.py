@@ -142,6 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     attacks = [a for a in ATTACKS if not (a.heavy and args.no_heavy)]
     rows, failures, skipped = [], [], []
+    load = os.getloadavg()[0]
     by_group: dict[str, list[tuple[bool, float, float, int]]] = {}
     with tempfile.TemporaryDirectory(prefix="rnnmusic-hostile-") as tmp:
         ws = build_workspace(Path(tmp) / "ws")
@@ -178,7 +179,7 @@ def main() -> None:
     body = [
         "## Hostile suite (`benchmarks/hostile.py`)",
         "",
-        f"Machine: {machine()}. Each attack of issue 18 runs as `python -m rnnmusic …` in its "
+        f"Machine: {machine()}, load average {load:.1f} at the start. Each attack of issue 18 runs as `python -m rnnmusic …` in its "
         "own process (4 GB address-space limit); it holds when it ends in one sentence and "
         "exit 2, or exit 0 with correct output, within 10 s of CPU and 1 GB peak resident "
         "memory (the whole process: Python and torch take about 300 MB), leaving no empty or "
