@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,10 +105,12 @@ def sample_texts(
     device: torch.device | str = "cpu",
     constraint: Constraint | None = None,
     profile: CorpusProfile | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Texts of `config.num` samples; each starts with the prime (if one was given). With a
     constraint, only characters its grammar allows are drawn, and with a profile each piece
-    ends near a length drawn from the training pieces' lengths."""
+    ends near a length drawn from the training pieces' lengths. `progress(steps)` hears how
+    many characters each sample has had so far (every few steps; for a progress bar)."""
     config.check()
     device = torch.device(device)
     model.eval()
@@ -147,6 +150,8 @@ def sample_texts(
         out[:, t] = last
         if constraint is not None:
             constraint.advance(last)
+        if progress is not None and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
+            progress(t + 1)
         if config.stop_at_separator and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
             if constraint is not None:
                 finished = constraint.done().tolist()
@@ -248,9 +253,13 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def generate(
-    checkpoint: Checkpoint | str | Path, config: SampleConfig, device: str = "auto"
+    checkpoint: Checkpoint | str | Path,
+    config: SampleConfig,
+    device: str = "auto",
+    progress: Callable[[int], None] | None = None,
 ) -> list[str]:
-    """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`."""
+    """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`.
+    `progress` as in `sample_texts`."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     dev = pick_device(device)
     model = ckpt.model(dev)
@@ -258,4 +267,6 @@ def generate(
     separator = ckpt.meta.get("separator") or codec.separator
     profile = ckpt.profile if config.strict else None
     constraint = codec.constraint(ckpt.vocab, profile) if config.strict else None
-    return sample_texts(model, ckpt.vocab, separator, config, dev, constraint, profile)
+    return sample_texts(
+        model, ckpt.vocab, separator, config, dev, constraint, profile, progress=progress
+    )

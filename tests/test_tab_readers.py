@@ -15,13 +15,10 @@ from pathlib import Path
 import guitarpro as gp
 import pytest
 from gp_readers import (
-    alphatab_missing,
     alphatab_notes,
     close,
     midi_notes,
-    musescore_missing,
     musescore_notes,
-    tuxguitar_missing,
     tuxguitar_notes,
 )
 
@@ -153,7 +150,7 @@ def _ticks(name: str) -> int:
     return 1 if (4 * 960) % grid == 0 else 12
 
 
-@pytest.mark.skipif(tuxguitar_missing() is not None, reason=tuxguitar_missing() or "")
+@pytest.mark.needs("tuxguitar")
 def test_tuxguitar_reads_the_notes_of_our_midi(written, tmp_path):
     folder, files = written
     found = tuxguitar_notes(list(files.values()), tmp_path)
@@ -162,7 +159,7 @@ def test_tuxguitar_reads_the_notes_of_our_midi(written, tmp_path):
         assert close(found[name], _ours(folder, name), _ticks(name)), name
 
 
-@pytest.mark.skipif(alphatab_missing() is not None, reason=alphatab_missing() or "")
+@pytest.mark.needs("alphatab")
 def test_alphatab_reads_the_notes_of_our_midi(written):
     folder, files = written
     found = alphatab_notes(list(files.values()))
@@ -188,7 +185,7 @@ def _merged(text: str) -> set[tuple[int, int]]:
     }
 
 
-@pytest.mark.skipif(musescore_missing() is not None, reason=musescore_missing() or "")
+@pytest.mark.needs("mscore3")
 def test_musescore_plays_the_notes_of_our_midi(written, tmp_path):
     folder, files = written
     heard = musescore_notes(list(files.values()), tmp_path)

@@ -32,11 +32,13 @@ class Piece:
 class Pieces(list):
     """What `encode_file` may return instead of a plain list when it left some pieces of a file
     out (a multi-voice tune, a tune without notes): `skipped` holds one short reason per piece
-    left out, and corpus building counts them in its report."""
+    left out, and corpus building counts them in its report; `left_out` says which piece and
+    why ("tune X:3 (Title) at line 40: multi-voice tune (V:)"), for `convert` to name them."""
 
     def __init__(self, pieces: Iterable[str] = (), skipped: Iterable[str] = ()):
         super().__init__(pieces)
         self.skipped: list[str] = list(skipped)
+        self.left_out: list[str] = []
 
 
 @dataclass(frozen=True)

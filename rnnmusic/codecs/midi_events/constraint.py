@@ -32,6 +32,9 @@ INSTRUMENTS = 129  # programs 0-127 and the drums
 MIN_NOTES = 16  # a piece shorter than this is not a piece a listener keeps
 CLOSING_MARGIN = 10  # characters of slack before the end: a note-on in progress, a number …
 NO_SET = -1
+ALL_KEYS = frozenset(range(PITCHES))
+# where a body state stands in its tick (what the canonical order still allows)
+BAR_START, TICK_START, AFTER_METER, AFTER_TEMPO, IN_NOTES = range(5)
 ON, OFF = 1, 2
 
 
@@ -48,6 +51,7 @@ class Action:
     end: bool = False  # the piece ends: nothing may sound
     new_event: bool = False  # starts an event that closing forbids (note-on, @, v, T, M)
     is_switch: bool = False  # starts an instrument switch (closing allows one to reach notes)
+    after_switch: bool = False  # a wait right after a switch: only where no note can follow
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ class MidiEventsSyntax:
         if kind == "@":
             if ch == g.DRUM_KIT and g.DRUMS in self.settings.programs:
                 drums = frozenset([g.DRUMS])
-                return (("body", False), Action(instrument=g.DRUMS, instrument_set=drums))
+                return (("switched",), Action(instrument=g.DRUMS, instrument_set=drums))
             if ch in g.DIGITS:
                 return self._program_digit(0, 0, ch)
             return None
@@ -127,34 +131,62 @@ class MidiEventsSyntax:
             return self._program(state, ch)
         if kind == "v":
             value = g.VELOCITY_DIGITS.find(ch)
-            return (("body", False), Action()) if 0 <= value < self.bins else None
+            return (("note-on!",), Action()) if 0 <= value < self.bins else None
+        if kind == "switched":  # after "@D"
+            return self._after_switch(ch)
+        if kind == "note-on!":  # after "v5": the note-on it sets the loudness of
+            return self._note_event(ch, allow_velocity=False, only_on=True)
         return None
 
     # -- pieces of the machine ------------------------------------------------------------------
 
     def _body(self, state, ch: str):
-        """Between events. state = ("body", after_wait) or ("bar", first_bar_of_piece)."""
-        after_wait = state[0] == "bar" or state[1]
+        """Between events, in the canonical order the encoder writes: a meter change only at
+        the start of a bar, then a tempo change, then notes (each "@" and "v" right before the
+        note it sets up), a wait, a bar line after a wait. States: ("bar", first_bar_of_piece)
+        just after a bar line, ("body", after_wait, stage) elsewhere."""
+        if state[0] == "bar":
+            first, after_wait, stage = state[1], True, BAR_START
+        else:
+            first, after_wait, stage = False, state[1], state[2]
         if ch == g.WAIT:
-            return ("body", True), Action(wait=True)
+            return ("body", True, TICK_START), Action(wait=True)
         if ch == g.BAR_LINE:
             if state[0] == "bar":  # "\n\n": the piece ends here (never right after the header)
-                return None if state[1] else (("done",), Action(end=True))
+                return None if first else (("done",), Action(end=True))
+            if stage in (AFTER_METER, AFTER_TEMPO):  # a setting that nothing follows
+                return None
             if after_wait:
                 return ("bar", False), Action()
             return ("end",), Action(end=True)  # the separator's first newline
+        if ch == g.METER and stage == BAR_START and not first:
+            return ("meter#", "", False), Action(new_event=True)
+        if ch == g.TEMPO and stage in (BAR_START, TICK_START, AFTER_METER) and not first:
+            return ("tempo#", "", False), Action(new_event=True)
+        return self._note_event(ch, allow_velocity=True)
+
+    def _after_switch(self, ch: str):
+        """A switch sets up a note; a wait only where no note can follow (all keys sounding and
+        none releasable yet: the constraint prefers a note wherever one is allowed)."""
+        if ch == g.WAIT:
+            return ("body", True, TICK_START), Action(wait=True, after_switch=True)
+        if ch == g.VELOCITY and self.bins:
+            return ("v",), Action(new_event=True, note_kind=ON, note_set=ALL_KEYS)
+        return self._note_event(ch, allow_velocity=False)
+
+    def _note_event(self, ch: str, allow_velocity: bool, only_on: bool = False):
+        """A note event, an instrument switch or a loudness, which a note must follow."""
         if ch == g.NOTE_ON:
             return ("on",), Action(note_kind=ON, note_set=frozenset(range(PITCHES)), new_event=True)
+        if only_on:
+            return None
         if ch == g.NOTE_OFF:
             return ("off",), Action(note_kind=OFF, note_set=frozenset(range(PITCHES)))
-        if ch == g.INSTRUMENT:
-            return ("@",), Action(new_event=True, is_switch=True)
-        if ch == g.VELOCITY and self.bins:
-            return ("v",), Action(new_event=True)
-        if ch == g.TEMPO:
-            return ("tempo#", "", False), Action(new_event=True)
-        if ch == g.METER:
-            return ("meter#", "", False), Action(new_event=True)
+        if ch == g.INSTRUMENT and allow_velocity:  # only where some instrument has a use
+            switch = Action(new_event=True, is_switch=True, instrument_set=self.settings.programs)
+            return ("@",), switch
+        if ch == g.VELOCITY and self.bins and allow_velocity:  # only where a note-on may follow
+            return ("v",), Action(new_event=True, note_kind=ON, note_set=ALL_KEYS)
         return None
 
     def _pitch_class(self, state, ch: str):
@@ -171,7 +203,8 @@ class MidiEventsSyntax:
         if octave < 0 or pitch >= PITCHES:
             return None
         kind = ON if state[0] == "on." else OFF
-        return ("body", False), Action(note_kind=kind, note_set=frozenset([pitch]), note=pitch)
+        after = ("body", False, IN_NOTES)
+        return after, Action(note_kind=kind, note_set=frozenset([pitch]), note=pitch)
 
     def _tempo(self, state, ch: str):
         """Tempo digits; in the header the number ends at the gap, in the body at any event."""
@@ -186,7 +219,7 @@ class MidiEventsSyntax:
             return None
         if header:
             return (("meter",), Action()) if ch == g.HEADER_GAP else None
-        return self._body(("body", False), ch)
+        return self._body(("body", False, AFTER_TEMPO), ch)
 
     def _meter(self, state, ch: str):
         """Numerator, "/", denominator; the header's meter ends at the newline."""
@@ -201,7 +234,7 @@ class MidiEventsSyntax:
             return None
         if header:
             return (("bar", True), Action()) if ch == g.BAR_LINE else None
-        return self._body(("body", False), ch)
+        return self._body(("body", False, AFTER_METER), ch)
 
     def _program_digit(self, value: int, digits: int, ch: str):
         new = (value * 10 + int(ch), digits + 1)
@@ -216,7 +249,7 @@ class MidiEventsSyntax:
             return self._program_digit(value, digits, ch) if digits < 3 else None
         if value not in self.settings.programs:
             return None
-        follow = self._body(("body", False), ch)
+        follow = self._after_switch(ch)
         if follow is None:
             return None
         nxt, action = follow
@@ -229,6 +262,7 @@ class MidiEventsSyntax:
             end=action.end,
             new_event=action.new_event,
             is_switch=action.is_switch,
+            after_switch=action.after_switch,
         )
         return nxt, merged
 
@@ -291,6 +325,7 @@ class MidiEventsConstraint(Constraint):
         self.end = full(False, torch.bool)
         self.new_event = full(False, torch.bool)
         self.is_switch = full(False, torch.bool)
+        self.after_switch = full(False, torch.bool)
         for s, row in enumerate(rows):
             for c, cell in enumerate(row):
                 if cell is None:
@@ -306,6 +341,7 @@ class MidiEventsConstraint(Constraint):
                 self.end[s, c] = action.end
                 self.new_event[s, c] = action.new_event
                 self.is_switch[s, c] = action.is_switch
+                self.after_switch[s, c] = action.after_switch
         # the instrument a state's switching characters switch to (one per state, or -1)
         self.switch_target = self.instrument.max(dim=1).values
         self.note_sets = _membership(note_sets, PITCHES)
@@ -379,6 +415,7 @@ class MidiEventsConstraint(Constraint):
         else:
             free_then, release_then = free_now, release_now
         switches = self.instrument[s] >= 0
+        ok &= ~switches | (self.instrument[s] != self.current[:, None])
         sets = self.note_set[s].clamp(min=0)
         free = torch.where(switches, free_then.gather(1, sets), free_now.gather(1, sets))
         releasable = torch.where(
@@ -386,6 +423,12 @@ class MidiEventsConstraint(Constraint):
         )
         kind = self.note_kind[s]
         ok &= (kind == 0) | ((kind == ON) & free) | ((kind == OFF) & releasable)
+        iset = self.instrument_set[s]
+        if bool((iset >= 0).any()):  # "@4…": some instrument it can become must have a use
+            useful = playable | (self.held_by > self.fresh_by)  # (B, I)
+            useful[self.rows, self.current] = False  # "@0" on program 0 says nothing
+            wanted = self.instrument_sets[iset.clamp(min=0)]  # (B, V, I)
+            ok &= (iset < 0) | (wanted & useful[:, None, :]).any(-1)
         ok &= ~self.wait[s] | (self.ticks < self.limit)[:, None]
 
         # closing: with the deadline in sight, or where the model wished to end while notes
@@ -408,6 +451,8 @@ class MidiEventsConstraint(Constraint):
             narrowed = ok & self._closing_moves(s, nxt, fresh)
             use = closing & narrowed.any(1)  # a sample that cannot close keeps its moves
             ok = torch.where(use[:, None], narrowed, ok)
+        pointless = self.after_switch[s]  # "@12." where "@12+C4" could be: a note it is
+        ok &= ~pointless | ~(ok & (kind != 0)).any(1, keepdim=True)
         ok |= self.is_done[s][:, None]
         if not bool(ok.any(1).all()):  # cannot happen by construction; never hand NaNs on
             ok[~ok.any(1)] = True
@@ -477,6 +522,7 @@ _TABLES = (
     "end",
     "new_event",
     "is_switch",
+    "after_switch",
     "switch_target",
     "note_sets",
     "instrument_sets",

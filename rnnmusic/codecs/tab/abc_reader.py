@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from rnnmusic.bounded_read import read_bytes
+from rnnmusic.codecs.abc.fields import declared_signature
 from rnnmusic.codecs.tab.abc_screen import too_hard_for_music21
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
 from rnnmusic.codecs.tab.model import (
@@ -112,7 +113,11 @@ def tune_to_tab(tune: str, tuning: tuple[int, ...], grid: int | None = None) -> 
     _, pitches = fit_to_range([p for _, p, _ in raw], low, high, GUITAR_OCTAVE)
     notes = [PitchedNote(s, p, n) for (s, _, n), p in zip(raw, pitches, strict=True)]
     fingered, _ = finger(notes, tuning)
-    signature = _time_signature(flat, grid)
+    declared = declared_signature(tune)
+    if declared is not None and signature_fits(declared, grid):
+        signature = declared  # music21 re-bars a tune whose bars overfill M:, and its meters vary
+    else:
+        signature = _time_signature(flat, grid)
     bars = _bar_lengths(part, grid)
     return tab_from_notes(fingered, bars, tuning, grid, signature, _tempo(flat))
 

@@ -17,7 +17,7 @@ from rnnmusic.codecs.tab.ascii_writer import format_ascii
 from rnnmusic.codecs.tab.gp import read_gp_tab
 from rnnmusic.codecs.tab.gp_writer import for_guitar_pro, write_gp5
 from rnnmusic.codecs.tab.grammar import format_tab, is_tab_text, parse_text
-from rnnmusic.codecs.tab.midi import read_midi_tab, write_midi
+from rnnmusic.codecs.tab.midi import describe_midi_reading, read_midi_tab, write_midi
 from rnnmusic.codecs.tab.model import GRIDS, MAX_GRID, TUNINGS, Tab, is_grid
 from rnnmusic.codecs.text import read_text_file
 from rnnmusic.errors import CodecError, RnnMusicError
@@ -111,6 +111,13 @@ class TabCodec(Codec):
         if not pieces:
             raise CodecError(path, "holds no notes")
         return pieces
+
+    def describe_input(self, path: str | Path) -> list[str]:
+        """What `convert` says about how it read a file: for MIDI, the instrument it took and
+        why, and the tempo."""
+        if Path(path).suffix.lower() in MIDI_EXTENSIONS:
+            return describe_midi_reading(path, self.track)
+        return []
 
     def _read_text(self, path: str | Path) -> list[Tab]:
         text = read_text_file(path, self.name, MAX_TAB_TEXT_BYTES)

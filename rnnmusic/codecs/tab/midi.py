@@ -13,7 +13,7 @@ import pretty_midi
 
 from rnnmusic.codecs.midi_events.reader import read_midi_file
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
-from rnnmusic.codecs.tab.grammar import bar_signature
+from rnnmusic.codecs.tab.grammar import TEMPO_RANGE, bar_signature
 from rnnmusic.codecs.tab.model import (
     DEFAULT_GRID,
     PALM_MUTE,
@@ -40,19 +40,7 @@ def read_midi_tab(
     on `grid` (None: the coarsest grid from 16 up that holds every onset exactly, else 16 —
     played MIDI is never exact)."""
     midi = _load(path)
-    instruments = [i for i in midi.instruments if not i.is_drum and i.notes]
-    if not instruments:
-        raise CodecError(path, "holds no pitched notes (only drums or nothing)")
-    if track is not None:
-        if not 1 <= track <= len(instruments):
-            raise CodecError(
-                path,
-                f"has {len(instruments)} pitched instrument tracks, so --track {track} is not one",
-            )
-        chosen = [instruments[track - 1]]
-    else:
-        guitars = [i for i in instruments if i.program in GUITAR_PROGRAMS]
-        chosen = guitars[:1] or instruments
+    chosen, _ = choose_instruments(midi, path, track)
     whole = 4 * midi.resolution
     if grid is None:
         onsets = {Fraction(midi.time_to_tick(n.start), whole) for i in chosen for n in i.notes}
@@ -69,8 +57,79 @@ def read_midi_tab(
     notes = [PitchedNote(s, p, n) for (s, _, n), p in zip(raw, pitches, strict=True)]
     fingered, _ = finger(notes, tuning)
     signature, bars = _bars(midi, grid, max((n.end for n in fingered), default=1))
-    tempo = round(midi.get_tempo_changes()[1][0]) if len(midi.get_tempo_changes()[1]) else None
-    return tab_from_notes(fingered, bars, tuning, grid, signature, _clamp_tempo(tempo))
+    return tab_from_notes(fingered, bars, tuning, grid, signature, _clamp_tempo(_tempo(midi)))
+
+
+def choose_instruments(
+    midi: pretty_midi.PrettyMIDI, path: str | Path, track: int | None
+) -> tuple[list[pretty_midi.Instrument], str]:
+    """The instruments a tab takes from the file, and one sentence saying which and why: the
+    one --track names, else the first guitar, else all pitched ones merged (drums never)."""
+    instruments = [i for i in midi.instruments if not i.is_drum and i.notes]
+    if not instruments:
+        raise CodecError(path, "holds no pitched notes (only drums or nothing)")
+    drums = " (drums left out)" if any(i.is_drum and i.notes for i in midi.instruments) else ""
+    listed = ", ".join(f"{n} {_instrument_name(i)}" for n, i in enumerate(instruments, 1))
+    others = f"; --track N takes another ({listed})"
+    if track is not None:
+        if not 1 <= track <= len(instruments):
+            raise CodecError(
+                path,
+                f"has {len(instruments)} pitched instrument tracks, so --track {track} is not one",
+            )
+        chosen = instruments[track - 1]
+        return [chosen], f"took instrument {track}, {_instrument_name(chosen)}, as --track asks"
+    if len(instruments) == 1:
+        return instruments, f"took its one instrument, {_instrument_name(instruments[0])}{drums}"
+    guitars = [n for n, i in enumerate(instruments, 1) if i.program in GUITAR_PROGRAMS]
+    if guitars:
+        chosen = instruments[guitars[0] - 1]
+        why = "the first guitar" if len(guitars) == 1 else f"the first of {len(guitars)} guitars"
+        return [chosen], (
+            f"took instrument {guitars[0]} of {len(instruments)}, {_instrument_name(chosen)}: "
+            f"{why}{drums}{others}"
+        )
+    return instruments, (
+        f"merged all {len(instruments)} pitched instruments onto the strings, as none is a "
+        f"guitar{drums}{others}"
+    )
+
+
+def describe_midi_reading(path: str | Path, track: int | None = None) -> list[str]:
+    """What `convert` tells the user about a MIDI file it turns into a tab: the instruments it
+    took and why, and what became of the tempo."""
+    midi = _load(path)
+    lines = [choose_instruments(midi, path, track)[1]]
+    tempo, changes = _tempo(midi), len(midi.get_tempo_changes()[1])
+    kept = _clamp_tempo(tempo)
+    raw = read_midi_file(path, "tab")
+    if not any(m.type == "set_tempo" for events in raw.tracks for m in events):
+        lines.append(f"the file sets no tempo: written at {DEFAULT_TEMPO} bpm, as MIDI assumes")
+    elif kept != tempo:
+        low, high = TEMPO_RANGE
+        lines.append(
+            f"its tempo, {tempo} bpm, is outside what a tab holds ({low}-{high} bpm): "
+            f"written as {kept} bpm"
+        )
+    else:
+        lines.append(f"tempo {kept} bpm")
+    if changes > 1:
+        lines[-1] += (
+            f" (a tab holds one tempo: the file's {changes - 1} later changes are not kept)"
+        )
+    return lines
+
+
+def _instrument_name(instrument: pretty_midi.Instrument) -> str:
+    program = pretty_midi.program_to_instrument_name(instrument.program)
+    name = instrument.name.strip()
+    return f"'{name}' ({program})" if name and name != program else program
+
+
+def _tempo(midi: pretty_midi.PrettyMIDI) -> int | None:
+    """Beats per minute at the start (pretty_midi's 120 where the file sets none)."""
+    tempi = midi.get_tempo_changes()[1]
+    return round(tempi[0]) if len(tempi) else None
 
 
 def _load(path: str | Path) -> pretty_midi.PrettyMIDI:
