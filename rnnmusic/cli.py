@@ -567,6 +567,7 @@ def cmd_generate(args) -> int:
         strict=args.strict,
     )
     texts = _sample_with_progress(ckpt, config, args)
+    texts = _without_empty_samples(texts)
     if args.out is None:
         sys.stdout.write(codec.separator.join(texts) + "\n")
         return 0
@@ -576,6 +577,32 @@ def cmd_generate(args) -> int:
 
         write_media(codec, written, args.wav, args.plot, args.soundfont)
     return 0
+
+
+def _without_empty_samples(samples) -> list[str]:
+    """Say how many samples were drawn again for holding no notes, and leave out any that
+    still hold none: an empty file is not a sample of music."""
+    from rnnmusic.sample import MAX_DRAWS
+
+    redrawn, empty = getattr(samples, "redrawn", 0), getattr(samples, "empty", [])
+    if redrawn:
+        print(
+            f"drew {redrawn} sample{'s' if redrawn > 1 else ''} again: "
+            f"{'they' if redrawn > 1 else 'it'} held no notes",
+            file=sys.stderr,
+        )
+    if empty and len(empty) == len(samples):
+        raise RnnMusicError(
+            f"none of the {len(samples)} samples held a note after {MAX_DRAWS} draws; train "
+            "the model longer or sample with a lower --temperature"
+        )
+    if empty:
+        print(
+            f"left out {len(empty)} sample{'s' if len(empty) > 1 else ''} that still held no "
+            "notes; train the model longer or sample with a lower --temperature",
+            file=sys.stderr,
+        )
+    return [text for i, text in enumerate(samples) if i not in set(empty)]
 
 
 def _sample_with_progress(ckpt, config, args) -> list[str]:

@@ -28,6 +28,7 @@ from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.codecs import Codec, Piece
 from rnnmusic.corpus import Corpus
 from rnnmusic.errors import CodecError, RnnMusicError
+from rnnmusic.music_check import format_checks, music_checks
 from rnnmusic.ngram import BaselineResult, baseline, rolling_hashes
 from rnnmusic.sample import SampleConfig, generate, pick_device
 from rnnmusic.train import LN2
@@ -193,9 +194,10 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sample_stats = mean_stats([piece_stats(codec, p, work) for p in pieces])
+        sample_rows = [piece_stats(codec, p, work) for p in pieces]
         reference = [codec.decode(t) for t in training_pieces(corpus, codec, config.num)]
-        corpus_stats = mean_stats([piece_stats(codec, p, work) for p in reference])
+        corpus_rows = [piece_stats(codec, p, work) for p in reference]
+    sample_stats, corpus_stats = mean_stats(sample_rows), mean_stats(corpus_rows)
 
     result = {
         "checkpoint": str(ckpt.path),
@@ -214,7 +216,9 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
         "strict": config.strict,
         "temperature": config.temperature,
         "sampling_chars_per_s": chars / seconds if seconds > 0 else None,
+        "samples_redrawn": getattr(texts, "redrawn", 0),
         "stats": {"samples": sample_stats, "training": corpus_stats},
+        "music_checks": music_checks(sample_rows, corpus_rows),
     }
     write_text(run_path / "eval.json", json.dumps(result, indent=1))
     return result
@@ -225,7 +229,8 @@ def format_report(result: dict[str, Any]) -> str:
         f"{'':<28}{'value':>12}",
         f"{'validation bits/char':<28}{result['valid_bpc']:>12.3f}",
         f"{'n-gram bits/char':<28}{result['ngram_bpc']:>12.3f}   (Kneser-Ney, order {result['ngram_order']})",
-        f"{'samples clean':<28}{result['samples_clean']:>8} / {result['samples']}",
+        f"{'samples clean':<28}{result['samples_clean']:>8} / {result['samples']}"
+        + ("   (grammar-constrained: --strict)" if result.get("strict") else "   (--no-strict)"),
         f"{'repairs per 1000 chars':<28}{result['repairs_per_1000_chars']:>12.2f}",
     ]
     if result["copy_rate_32"] is not None:
@@ -239,6 +244,9 @@ def format_report(result: dict[str, Any]) -> str:
             fa = f"{a:>12.2f}" if a is not None else f"{'–':>12}"
             fb = f"{b:>12.2f}" if b is not None else f"{'–':>12}"
             lines.append(f"{key:<28}{fa}{fb}")
+    if result.get("samples_redrawn"):
+        lines.append(f"{'drawn again (no notes)':<28}{result['samples_redrawn']:>12}")
+    lines += format_checks(result.get("music_checks", {}))
     verdict = "beats" if result["valid_bpc"] < result["ngram_bpc"] else "does NOT beat"
     lines.append(f"\nthe LSTM {verdict} the n-gram baseline on the same validation split")
     return "\n".join(lines)

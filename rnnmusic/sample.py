@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -207,8 +207,9 @@ class PieceBudget:
             shares = torch.rand(batch, generator=generator, device=device).tolist()
             targets = [profile.quantile(CHARS, q) for q in shares]
             for i, target in enumerate(targets):
-                earliest[i] = int(cls.EARLIEST * target) - primed
                 deadline[i] = min(length, max(1, int(cls.LATEST * target) - primed))
+                # a piece cut short by --length may end from 3/4 of it on
+                earliest[i] = min(int(cls.EARLIEST * target) - primed, int(0.75 * deadline[i]))
         return cls(earliest, deadline)
 
     def steps_left(self, t: int) -> torch.Tensor:
@@ -252,21 +253,55 @@ def pick_device(name: str = "auto") -> torch.device:
     return device
 
 
+class Samples(list):
+    """Sample texts, plus how many were drawn again because they held no notes (`redrawn`)
+    and the positions of those that still held none after MAX_DRAWS draws (`empty`)."""
+
+    def __init__(self, texts=(), redrawn: int = 0, empty: list[int] | None = None):
+        super().__init__(texts)
+        self.redrawn = redrawn
+        self.empty: list[int] = empty or []
+
+
+MAX_DRAWS = 4  # a sample with no notes is drawn again at most this many times in all
+
+
 def generate(
     checkpoint: Checkpoint | str | Path,
     config: SampleConfig,
     device: str = "auto",
     progress: Callable[[int], None] | None = None,
-) -> list[str]:
+) -> Samples:
     """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`.
-    `progress` as in `sample_texts`."""
+    A sample that decodes to no notes is drawn again (a file without notes is no sample of
+    music); `progress` as in `sample_texts`."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     dev = pick_device(device)
     model = ckpt.model(dev)
     codec = ckpt.codec()
     separator = ckpt.meta.get("separator") or codec.separator
     profile = ckpt.profile if config.strict else None
-    constraint = codec.constraint(ckpt.vocab, profile) if config.strict else None
-    return sample_texts(
-        model, ckpt.vocab, separator, config, dev, constraint, profile, progress=progress
-    )
+
+    def draw(settings: SampleConfig) -> list[str]:
+        constraint = codec.constraint(ckpt.vocab, profile) if settings.strict else None
+        return sample_texts(
+            model, ckpt.vocab, separator, settings, dev, constraint, profile, progress=progress
+        )
+
+    texts = draw(config)
+    empty = [i for i, text in enumerate(texts) if _holds_no_notes(codec, text)]
+    redrawn = 0
+    for attempt in range(1, MAX_DRAWS):
+        if not empty:
+            break
+        seed = None if config.seed is None else (config.seed + 1_000_003 * attempt) % 2**63
+        again = draw(replace(config, num=len(empty), seed=seed))
+        redrawn += len(empty)
+        for i, text in zip(empty, again, strict=True):
+            texts[i] = text
+        empty = [i for i in empty if _holds_no_notes(codec, texts[i])]
+    return Samples(texts, redrawn=redrawn, empty=empty)
+
+
+def _holds_no_notes(codec, text: str) -> bool:
+    return codec.count_notes(codec.decode(text)) == 0

@@ -184,6 +184,16 @@ def _distances(rows: list[list], done: list[bool], fixed: dict[int, int]) -> lis
     return distance
 
 
+CLOSE_LOOKAHEAD = 64  # groups ahead searched for a place where a bar may end
+
+
+def _not_ending_yet(ok: torch.Tensor, cost_next: torch.Tensor, may_end: torch.Tensor):
+    """Where a piece may not end yet, its last character is left out, unless nothing else is
+    left (the deadline wins)."""
+    going_on = ok & (cost_next > 0)
+    return torch.where(may_end[:, None] | ~going_on.any(1, keepdim=True), ok, going_on)
+
+
 # -- the Constraint -------------------------------------------------------------------------
 
 
@@ -227,24 +237,21 @@ class TabConstraint(Constraint):
     def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         s = self.state
         string_bits = self.bits.gather(1, self.string_of[s][:, None])[:, 0]
-        at = self.bar_row[s] + self.count
         # a bar fills its meter; a shorter one is a pickup (the first bar), a section's or the
         # piece's end, and then the next bar is the rest of it, as in "…E2:| B |E>GE …"
         room = self.count < self.target
-        short = self.full[at] & (self.count < self.target) & ~self.complement
-        full = (self.count == self.target) | short
+        full = self._may_close_bar(self.bar_row[s], self.count)
         key = string_bits | room.long() << 4 | full.long() << 5
         ok = self.met[key].gather(1, self.need[s])  # (B, V)
-        going_on = ok & (self.cost_next[s] > 0)  # not the piece's last character
-        ok = torch.where(may_end[:, None] | ~going_on.any(1, keepdim=True), ok, going_on)
-        owed = torch.where(self.complement, (self.target - self.count - 1).clamp(min=0), 0)
+        owed = (self.target - self.count - 1).clamp(min=0)  # groups that fill the bar
         bound = self.tables.most_needed + (MAX_STRINGS + 1) * int(owed.max())
         if int(steps_left.min()) > bound and not self.primed:
-            return ok
-        # closing: after the move, the piece (and the bar it is in) must still fit
-        pending = self.group_width[s] * torch.where(self.complement, owed, self.extra[at + 1])
+            return _not_ending_yet(ok, self.cost_next[s], may_end)
+        # closing: after the move, the piece (and the bar it is in, to where it may close)
+        # must still fit
+        pending = self.group_width[s] * self._groups_to_close(self.bar_row[s], owed)
         cost = self.cost_next[s] + self.in_bar_next[s] * pending[:, None]
-        fits = ok & (cost < steps_left[:, None])
+        fits = _not_ending_yet(ok & (cost < steps_left[:, None]), self.cost_next[s], may_end)
         can_end = fits.any(1, keepdim=True)
         if self.primed:
             self.primed = False
@@ -254,6 +261,31 @@ class TabConstraint(Constraint):
                     f"{int(steps_left.max())} characters; raise --length or shorten the prime"
                 )
         return torch.where(can_end, fits, ok)
+
+    def _may_close_bar(self, row: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        """A bar of `count` groups may end: it fills its meter, or it is shorter and a time
+        signature states it — the first bar (a pickup), or a section's end whose rest a
+        statable next bar makes up (a bar that makes up another must be exact)."""
+
+        def per_sample(values: torch.Tensor) -> torch.Tensor:  # (B,) → count's shape
+            return values.view(-1, *[1] * (count.dim() - 1))
+
+        top = self.full.numel() - 1
+        target = per_sample(self.target)
+        statable_now = self.full[(row + count).clamp(max=top)]
+        rest = (row + per_sample(self.longest) - count).clamp(min=0, max=top)
+        short = statable_now & (count < target) & ~per_sample(self.complement)
+        short &= per_sample(self.bars == 0) | self.full[rest]
+        return (count == target) | short
+
+    def _groups_to_close(self, row: torch.Tensor, owed: torch.Tensor) -> torch.Tensor:
+        """Groups the bar still needs, after the next one, before it may end (at most `owed`,
+        which fills it)."""
+        ahead = torch.arange(1, CLOSE_LOOKAHEAD + 1, device=row.device)
+        counts = self.count[:, None] + ahead[None, :]  # (B, K)
+        valid = self._may_close_bar(row[:, None].expand_as(counts), counts.clamp(min=0))
+        first = torch.where(valid.any(1), valid.float().argmax(1), owed)
+        return torch.minimum(first, owed)
 
     def advance(self, ids: torch.Tensor) -> None:
         move = self.state * self.vocab_size + ids
