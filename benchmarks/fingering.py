@@ -118,6 +118,8 @@ def main() -> None:
         help="features held at 0 when fitting (a,b; '' for none)",
     )
     parser.add_argument("--section", default="fingering", help="BENCHMARKS.md section to write")
+    parser.add_argument("--totals-only", action="store_true", help="write only the totals")
+    parser.add_argument("--sources", default="", help="where the folders come from, for the record")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     fingerers: dict[str, Fingerer] = {"lowest fret": lowest_fret}
@@ -140,13 +142,17 @@ def main() -> None:
             totals[name] = totals.get(name, Score()) + total
             rows.append(row(key, len(members), name, total))
             print(rows[-1])
+    if args.totals_only:
+        rows = []
     for name, total in totals.items():
         rows.append(row("**all**", len(parts), name, total))
         print(rows[-1])
     human = totals["now"]
+    held_at_zero = args.without or "nothing"
     body = "\n\n".join(
         [
-            "## Fingering against human tabs (`benchmarks/fingering.py`)",
+            "## Fingering against human tabs (`benchmarks/fingering.py`)"
+            + ("" if args.without == ",".join(UNFITTED) else f": held at 0 `{held_at_zero}`"),
             f"Machine: {machine()}. Each part's pitches are fingered again and compared with "
             "the strings and frets a person wrote. *now*: the shipped weights, fitted on all "
             "these files (in-sample); *held out*: each song fingered with weights fitted on "
@@ -157,7 +163,8 @@ def main() -> None:
             f"{percent(human_one_hand(human))}); *moved/bar*: frets a lazy hand moves per bar, "
             "the human tab's own figure in brackets; *notes/s*: CPU time of the fingering "
             "alone.",
-            f"Command: `python benchmarks/fingering.py {command(args)}`",
+            f"Command: `python benchmarks/fingering.py {command(args)}`"
+            + (f" — {args.sources}" if args.sources else ""),
             table(
                 [
                     "song",
@@ -195,6 +202,10 @@ def command(args) -> str:
     options = " --cross-validate" if args.cross_validate else ""
     if args.without != ",".join(UNFITTED):
         options += f" --without '{args.without}'"
+    if args.section != "fingering":
+        options += f" --section {args.section}"
+    if args.totals_only:
+        options += " --totals-only"
     return " ".join(label(f) for f in args.folders) + options
 
 

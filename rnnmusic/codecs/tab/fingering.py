@@ -4,8 +4,8 @@ ABC music becomes tab a guitarist can play.
 Playable means: notes struck together lie on different strings, and their fretted notes span at
 most `MAX_SPAN` frets (index finger to little finger with a stretch). Among the playable choices
 a Viterbi search over (choice, hand position) picks the cheapest sequence; what costs what
-(low positions, open strings, stretches, position shifts, string crossings, chord shapes) is
-fitted to the fingerings people wrote in real tabs (`fingering_model`). Notes that cannot all
+(high positions, open strings, stretches, skipped strings and changed grips in chords,
+position shifts) is fitted to the fingerings people wrote in real tabs (`fingering_model`). Notes that cannot all
 be placed (a chord wider than the hand, more notes than strings) lose their inner notes first;
 the highest note (the melody) is kept longest.
 """

@@ -31,7 +31,9 @@ Placement = tuple[tuple[int, int], ...]  # (string, fret) per note; string 0 = l
 @dataclass(frozen=True)
 class Weights:
     """Cost per unit of each feature (below zero: a preference). The first eight price a state,
-    the rest the move into it from the previous onset's state."""
+    the rest the move into it from the previous onset's state. Depth, span, leap, crossing,
+    regrip and same_string are held at 0 in the shipped profiles: fitted too, they lowered the
+    agreement on songs left out of the fit (BENCHMARKS.md, fingering_all_features)."""
 
     height: float  # per fret of hand position: low positions are easier, sound fuller
     high_fret: float  # per fret above HIGH_FRET, per note
@@ -57,10 +59,6 @@ class Weights:
 
     def state_vector(self) -> np.ndarray:
         return self.vector()[: self.STATE_FEATURES]
-
-    @classmethod
-    def from_vector(cls, values) -> Weights:
-        return cls(*(round(float(v), 4) for v in values))
 
     @classmethod
     def names(cls) -> list[str]:
@@ -124,30 +122,12 @@ def states(placements: list[Placement], strings: int, max_position: int) -> Stat
     )
 
 
-_SHAPES: dict[tuple, int] = {}
-
-
 def _shape_number(placed: Placement) -> int:
     """Chords of one shape get one number, wherever on the neck they lie."""
     low_string = min(s for s, _ in placed)
-    fretted = [f for _, f in placed if f > 0]
-    low_fret = min(fretted, default=0)
+    low_fret = min((f for _, f in placed if f > 0), default=0)
     key = tuple(sorted((s - low_string, f - low_fret if f else -1) for s, f in placed))
-    return _SHAPES.setdefault(key, len(_SHAPES))
-
-
-def restrict(found: States, keep: np.ndarray) -> States:
-    """The states where `keep` is true (fitting searches among the human's placements)."""
-    return States(
-        found.placements,
-        found.placement[keep],
-        found.position[keep],
-        found.centre[keep],
-        found.single[keep],
-        found.strings[keep],
-        found.shape[keep],
-        found.features[keep],
-    )
+    return hash(key) & (2**62 - 1)  # not negative: -1 marks a single note
 
 
 def transition_features(a: States, b: States, held: np.ndarray | None) -> list[np.ndarray]:
@@ -199,17 +179,6 @@ def cheapest_path(state_costs: list[np.ndarray], moves: Iterable[np.ndarray]) ->
         path.append(int(pointers[path[-1]]))
     path.reverse()
     return path
-
-
-def path_features(chain: list[States], held: list[np.ndarray | None], path: list[int]):
-    """The summed features of a path (what its cost is the weighted sum of), for fitting."""
-    total = np.zeros(len(fields(Weights)))
-    for i, state in enumerate(path):
-        total[: Weights.STATE_FEATURES] += chain[i].features[state]
-        if i:
-            moves = transition_features(chain[i - 1], chain[i], held[i])
-            total[Weights.STATE_FEATURES :] += [m[state, path[i - 1]] for m in moves]
-    return total
 
 
 # The hand-set weights from before the fit (issue 21): where every fit starts.
