@@ -23,7 +23,7 @@ _EXPORTS = {
     "CodecError": "rnnmusic.errors",
     "CorpusError": "rnnmusic.errors",
     "RnnMusicError": "rnnmusic.errors",
-    "PRESETS": "rnnmusic.model",
+    "PRESETS": "rnnmusic.presets",
     "CharRNN": "rnnmusic.model",
     "ModelConfig": "rnnmusic.model",
     "SampleConfig": "rnnmusic.sample",

@@ -23,8 +23,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load, save
 
 from rnnmusic import __version__
-from rnnmusic.errors import CheckpointError
+from rnnmusic.errors import CheckpointError, RnnMusicError
 from rnnmusic.model import CharRNN, ModelConfig
+from rnnmusic.profile import CorpusProfile
 
 FORMAT = "rnnmusic-checkpoint"
 FORMAT_VERSION = 1
@@ -50,6 +51,23 @@ class Checkpoint:
         from rnnmusic.codecs import get_codec
 
         return get_codec(self.meta["codec"], **self.meta.get("codec_options", {}))
+
+    @property
+    def profile(self) -> CorpusProfile | None:
+        """Settings and sizes of the training pieces (None for checkpoints from before they
+        were recorded, when their corpus is gone too): strict sampling keeps to them."""
+        stored = CorpusProfile.from_dict(self.meta.get("profile"))
+        if stored is not None or "corpus_path" not in self.meta:
+            return stored
+        from rnnmusic.corpus import Corpus
+
+        try:
+            corpus = Corpus.load(self.meta["corpus_path"])
+        except (RnnMusicError, OSError, TypeError):
+            return None
+        if corpus.meta.get("codec") != self.codec_name or corpus.vocab != self.vocab:
+            return None
+        return corpus.profile
 
     def group(self, prefix: str) -> dict[str, torch.Tensor]:
         cut = len(prefix) + 1

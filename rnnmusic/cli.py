@@ -14,7 +14,26 @@ from rnnmusic.errors import RnnMusicError
 EXIT_USAGE = 2
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless the default says nothing (None, off)
+    or the help already explains it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            not action.option_strings
+            or action.default in (None, False, argparse.SUPPRESS)
+            or "default" in text
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one sentence, same shape as our own errors
         self.exit(EXIT_USAGE, f"rnnmusic: error: {message} (see `{self.prog} --help`)\n")
 
@@ -39,8 +58,17 @@ def _codec_option_args(parser: argparse.ArgumentParser) -> None:
             if opt.choices:
                 kwargs["choices"] = opt.choices
                 kwargs.pop("metavar")
-        helps = "; ".join(f"[{name}] {o.help}" for name, o in owners)
-        group.add_argument(flag, help=helps, **kwargs)
+        helps = "; ".join(f"[{name}] {_option_help(o)}" for name, o in owners)
+        group.add_argument(flag, help=helps.replace("%", "%%"), **kwargs)
+
+
+def _option_help(opt) -> str:
+    if opt.default is None or "default" in opt.help:
+        return opt.help
+    default = opt.default
+    if opt.type is bool:
+        default = "on" if default else "off"
+    return f"{opt.help} (default: {default})"
 
 
 def _codec_options(args: argparse.Namespace, codec_name: str) -> dict[str, Any]:
@@ -66,22 +94,91 @@ def _codec(args: argparse.Namespace, name: str | None = None):
     return get_codec(name, **_codec_options(args, name))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from rnnmusic.codecs import available_codecs
-    from rnnmusic.model import PRESETS
+def codec_names() -> list[str]:
+    """Built-in codecs and the names plug-ins register, without importing any codec module
+    (importing them costs seconds: mido, music21, PyGuitarPro)."""
+    from importlib.metadata import entry_points
 
-    codecs = available_codecs()
+    from rnnmusic.codecs import BUILTIN
+
+    names = list(BUILTIN)
+    names += [ep.name for ep in entry_points(group="rnnmusic.codecs") if ep.name not in names]
+    return names
+
+
+# One line each: the subcommand list of `rnnmusic --help` and the first line of its own help.
+COMMAND_HELP = {
+    "corpus": "list the built-in corpora, or encode files into a corpus folder",
+    "encode": "print the text a music file becomes (what the model reads)",
+    "decode": "turn text in a codec's notation into a music file",
+    "convert": "convert a music file into another format through a codec (IN → text → OUT)",
+    "train": "train a model on a corpus (built-in, a folder of files, or a corpus folder)",
+    "generate": "sample new pieces from a trained model and write them as files",
+    "eval": "measure a run: validation bits/char against an n-gram model, sample quality",
+    "baseline": "bits/char of a character n-gram (Kneser-Ney) model on a corpus",
+    "render": "synthesise music to WAV with FluidSynth (needs fluidsynth and a SoundFont)",
+    "plot": "draw a run's learning curve, or a music file's piano roll (PNG)",
+    "inspect": "write an HTML page of a model's predictions and cell activations",
+}
+# Commands whose options include every codec's settings (they import the codecs to list them).
+WITH_CODEC_OPTIONS = {"corpus", "encode", "decode", "convert", "train", "render", "plot"}
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the top level takes no option with a value)."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line. Codec options are added only to the parser of `command` (the one
+    being run), so `rnnmusic --help` and `rnnmusic generate …` never import a codec module."""
+    from rnnmusic.presets import PRESETS
+
+    codecs = codec_names()
     default_codec = "midi-events" if "midi-events" in codecs else codecs[0]
-    parser = Parser(prog="rnnmusic", description="Char-RNNs that learn music as text.")
+    parser = Parser(
+        prog="rnnmusic",
+        description="Char-RNNs that learn music as text: MIDI, ABC tunes and guitar tabs "
+        "become characters, an LSTM learns to continue them, samples become files again.",
+        epilog="`rnnmusic COMMAND --help` lists a command's options. "
+        "`rnnmusic train` then `rnnmusic generate RUN_DIR -o song.mid` is the short way.",
+    )
     parser.add_argument("--version", action="version", version=f"rnnmusic {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=Parser, metavar="COMMAND"
+    )
 
-    corpus = sub.add_parser("corpus", help="list or build corpora")
-    corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True, parser_class=Parser)
-    corpus_sub.add_parser("list", help="built-in corpora, sizes and licences")
-    build = corpus_sub.add_parser("build", help="encode files into a corpus folder")
+    def command_parser(name: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=COMMAND_HELP[name], description=COMMAND_HELP[name])
+
+    def codec_options(target: argparse.ArgumentParser, name: str) -> None:
+        if command == name:
+            _codec_option_args(target)
+
+    corpus = command_parser("corpus")
+    corpus_sub = corpus.add_subparsers(
+        dest="corpus_command", required=True, parser_class=Parser, metavar="ACTION"
+    )
+    corpus_sub.add_parser(
+        "list",
+        help="the built-in corpora: files, size, licence",
+        description="The built-in corpora (shipped inside installed packages, no network): "
+        "files, size, licence, and which codecs read them.",
+    )
+    build = corpus_sub.add_parser(
+        "build",
+        help="encode files into a corpus folder that `train --corpus` reuses",
+        description="Encode a built-in corpus, a folder or a file into a corpus folder "
+        "(train.bin, valid.bin, vocab.json, corpus.json) that `train --corpus DIR` reuses. "
+        "Unreadable files are skipped and counted by reason.",
+    )
     build.add_argument("source", help="built-in corpus name, folder or file")
-    build.add_argument("--codec", default=default_codec, choices=codecs)
+    build.add_argument("--codec", default=default_codec, choices=codecs, help="notation")
     build.add_argument("-o", "--out", required=True, help="corpus folder to write")
     build.add_argument(
         "--jobs",
@@ -89,109 +186,194 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="worker processes (default: all cores; one for plain text, where more only add overhead)",
     )
-    build.add_argument("--valid-fraction", type=float, default=0.05)
-    build.add_argument("--no-progress", action="store_true")
-    _codec_option_args(build)
-
-    encode = sub.add_parser("encode", help="print the text of each piece in a file")
-    encode.add_argument("file")
-    encode.add_argument("--codec", default=None, choices=codecs, help="default: by extension")
-    _codec_option_args(encode)
-
-    decode = sub.add_parser("decode", help="turn codec text into a file")
-    decode.add_argument("textfile", help="text file ('-' for stdin); pieces split at the separator")
-    decode.add_argument("--codec", required=True, choices=codecs)
-    decode.add_argument("-o", "--out", required=True, help="output; its extension picks the writer")
-    _codec_option_args(decode)
-
-    convert = sub.add_parser("convert", help="IN → text → OUT (codec chosen by the extensions)")
-    convert.add_argument("input")
-    convert.add_argument("output")
-    convert.add_argument("--codec", default=None, choices=codecs)
-    _codec_option_args(convert)
-
-    train = sub.add_parser("train", help="train a model")
-    train.add_argument("--codec", default=default_codec, choices=codecs)
-    train.add_argument(
-        "--corpus", default=None, help="built-in name, folder, file or corpus folder"
+    build.add_argument(
+        "--valid-fraction",
+        type=float,
+        default=0.05,
+        help="share of pieces held out for validation (split by piece)",
     )
-    train.add_argument("--out", default=None, help="run folder (default runs/CODEC-DATE-TIME)")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    codec_options(build, "corpus")
+
+    encode = command_parser("encode")
+    encode.add_argument("file", help="a music file (.mid, .abc, tab .txt or .gp5, …)")
+    encode.add_argument(
+        "--codec", default=None, choices=codecs, help="default: chosen by the file's extension"
+    )
+    codec_options(encode, "encode")
+
+    decode = command_parser("decode")
+    decode.add_argument("textfile", help="text file ('-' for stdin); pieces split at the separator")
+    decode.add_argument("--codec", required=True, choices=codecs, help="the text's notation")
+    decode.add_argument("-o", "--out", required=True, help="output; its extension picks the writer")
+    codec_options(decode, "decode")
+
+    convert = command_parser("convert")
+    convert.add_argument("input", help="music file to read (.mid, .abc, tab .txt or .gp5, …)")
+    convert.add_argument(
+        "output", help="file to write; its extension picks the writer (.mid, .abc, .txt, .gp5)"
+    )
+    convert.add_argument(
+        "--codec",
+        default=None,
+        choices=codecs,
+        help="default: the first codec that reads IN's extension and writes OUT's",
+    )
+    codec_options(convert, "convert")
+
+    train = command_parser("train")
+    train.add_argument("--codec", default=default_codec, choices=codecs, help="notation to learn")
+    train.add_argument(
+        "--corpus",
+        default=None,
+        help="built-in name, folder, file or corpus folder (default: the codec's built-in corpus)",
+    )
+    train.add_argument("--out", default=None, help="run folder (default: runs/CODEC-DATE-TIME)")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue this run")
     train.add_argument(
         "--preset",
         default=None,
         choices=list(PRESETS),
-        help="model size and training budget (default: small on a CPU, medium on a GPU)",
+        help="model size and training budget: "
+        + "; ".join(f"{name} {p.about}" for name, p in PRESETS.items())
+        + " (default: small on a CPU, medium on a GPU)",
     )
-    train.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"])
-    train.add_argument("--hidden-size", type=int)
-    train.add_argument("--num-layers", type=int)
-    train.add_argument("--dropout", type=float)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--seq-len", type=int)
-    train.add_argument("--learning-rate", type=float)
-    train.add_argument("--max-steps", type=int)
-    train.add_argument("--max-minutes", type=float)
-    train.add_argument("--eval-every", type=int)
-    train.add_argument("--seed", type=int, default=1337)
-    train.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N")
-    train.add_argument("--jobs", type=int, default=None, help="corpus-building processes")
-    train.add_argument("--no-progress", action="store_true")
-    _codec_option_args(train)
+    train.add_argument("--cell", default="lstm", choices=["lstm", "gru", "rnn"], help="RNN cell")
+    for flag, kind, what in (
+        ("--hidden-size", int, "units per layer"),
+        ("--num-layers", int, "stacked RNN layers"),
+        ("--dropout", float, "dropout between layers, in [0, 1)"),
+        ("--batch-size", int, "parallel streams per step"),
+        ("--seq-len", int, "characters per stream per step (truncated BPTT length)"),
+        ("--learning-rate", float, "peak Adam learning rate (warm-up, then cosine decay)"),
+        ("--max-steps", int, "training steps"),
+        ("--eval-every", int, "steps between validations, checkpoints and samples"),
+    ):
+        train.add_argument(flag, type=kind, help=f"{what} (default: the preset's)")
+    train.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop and save after this many minutes, the final validation included "
+        "(default: no time limit)",
+    )
+    train.add_argument("--seed", type=int, default=1337, help="seed for weights and batches")
+    train.add_argument(
+        "--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps"
+    )
+    train.add_argument(
+        "--jobs", type=int, default=None, help="corpus-building processes (default: all cores)"
+    )
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    codec_options(train, "train")
 
-    gen = sub.add_parser("generate", help="sample new pieces from a trained model")
-    gen.add_argument("checkpoint", metavar="RUN_DIR|CHECKPOINT")
-    gen.add_argument("-o", "--out", default=None, help="output file; --num N writes OUT-1 … OUT-N")
-    gen.add_argument("--num", type=int, default=1)
-    gen.add_argument("--temperature", type=float, default=1.0)
-    gen.add_argument("--top-k", type=int, default=None)
-    gen.add_argument("--top-p", type=float, default=None)
+    gen = command_parser("generate")
+    gen.add_argument("checkpoint", metavar="RUN_DIR|CHECKPOINT", help="run folder or .safetensors")
+    gen.add_argument(
+        "-o",
+        "--out",
+        default=None,
+        help="output file, its extension picks the writer; --num N writes OUT-1 … OUT-N "
+        "(default: the text to stdout)",
+    )
+    gen.add_argument("--num", type=int, default=1, help="samples, drawn in one batch")
+    gen.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="below 1: safer, more repetitive; above 1: wilder",
+    )
+    gen.add_argument(
+        "--top-k", type=int, default=None, help="draw from the K likeliest characters only"
+    )
+    gen.add_argument(
+        "--top-p",
+        type=float,
+        default=None,
+        help="draw from the likeliest characters that together hold probability P (nucleus)",
+    )
     gen.add_argument("--argmax", action="store_true", help="always take the likeliest character")
     gen.add_argument("--prime", default=None, help="text the samples start with")
     gen.add_argument("--prime-file", default=None, help="a file the codec encodes into the prime")
-    gen.add_argument("--seed", type=int, default=None)
-    gen.add_argument("--length", type=int, default=None, help="most characters per sample")
-    gen.add_argument("--codec", default=None, help="refuse a checkpoint of another codec")
-    gen.add_argument("--device", default="auto")
+    gen.add_argument(
+        "--seed", type=int, default=None, help="same seed, same samples (default: a fresh draw)"
+    )
+    gen.add_argument(
+        "--length",
+        type=int,
+        default=None,
+        help="most characters per sample (default: twice the mean training piece)",
+    )
+    gen.add_argument(
+        "--codec",
+        default=None,
+        help="refuse a checkpoint of another codec (default: take the checkpoint's)",
+    )
+    gen.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
     gen.add_argument("--wav", action="store_true", help="also render each sample to OUT.wav")
     gen.add_argument("--plot", action="store_true", help="also draw each sample's piano roll")
-    gen.add_argument("--soundfont", default=None, help="SoundFont for --wav (default: GM)")
+    gen.add_argument(
+        "--soundfont", default=None, help="SoundFont for --wav (default: a General MIDI one)"
+    )
     gen.add_argument(
         "--strict",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="mask characters the codec's grammar forbids, so every sample decodes cleanly "
-        "(default on; --no-strict samples freely)",
+        "(--no-strict samples freely)",
     )
+    gen.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    ev = sub.add_parser("eval", help="validation bits/char vs. n-gram baseline, sample quality")
-    ev.add_argument("run", metavar="RUN_DIR")
-    ev.add_argument("--num", type=int, default=100)
-    ev.add_argument("--temperature", type=float, default=1.0)
-    ev.add_argument("--seed", type=int, default=1)
-    ev.add_argument("--length", type=int, default=None)
-    ev.add_argument("--strict", action=argparse.BooleanOptionalAction, default=True)
-    ev.add_argument("--device", default="auto")
+    ev = command_parser("eval")
+    ev.add_argument("run", metavar="RUN_DIR", help="run folder that `train` wrote")
+    ev.add_argument("--num", type=int, default=100, help="samples to judge")
+    ev.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    ev.add_argument("--seed", type=int, default=1, help="seed of the samples")
+    ev.add_argument(
+        "--length",
+        type=int,
+        default=None,
+        help="most characters per sample (default: the checkpoint's)",
+    )
+    ev.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="sample with the codec's grammar mask, as `generate` does",
+    )
+    ev.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
 
-    base = sub.add_parser("baseline", help="character n-gram (Kneser-Ney) bits/char on a corpus")
-    base.add_argument("corpus", metavar="CORPUS_DIR|RUN_DIR")
-    base.add_argument("--max-order", type=int, default=12)
+    base = command_parser("baseline")
+    base.add_argument(
+        "corpus", metavar="CORPUS_DIR|RUN_DIR", help="corpus folder (or a run that used one)"
+    )
+    base.add_argument("--max-order", type=int, default=12, help="longest n-gram order tried")
 
-    render = sub.add_parser("render", help="synthesise a music file to WAV with FluidSynth")
+    render = command_parser("render")
     render.add_argument("input", help=".mid as it is; .abc, tabs, … through their codec")
     render.add_argument("-o", "--out", required=True, help="WAV file (OUT-N.wav for N pieces)")
-    render.add_argument("--soundfont", default=None, help="a .sf2 file (default: General MIDI)")
-    render.add_argument("--codec", default=None, choices=codecs, help="default: by extension")
-    _codec_option_args(render)
+    render.add_argument(
+        "--soundfont",
+        default=None,
+        help="a .sf2 file (default: $RNNMUSIC_SOUNDFONT, else a system General MIDI one)",
+    )
+    render.add_argument(
+        "--codec", default=None, choices=codecs, help="default: chosen by the file's extension"
+    )
+    codec_options(render, "render")
 
-    plot = sub.add_parser("plot", help="learning curve of a run, or piano roll of a music file")
-    plot.add_argument("target", metavar="RUN_DIR|FILE")
-    plot.add_argument("-o", "--out", default=None, help="PNG (default RUN_DIR/loss.png, FILE.png)")
-    plot.add_argument("--codec", default=None, choices=codecs, help="for a FILE: by extension")
-    _codec_option_args(plot)
+    plot = command_parser("plot")
+    plot.add_argument("target", metavar="RUN_DIR|FILE", help="run folder or music file")
+    plot.add_argument(
+        "-o", "--out", default=None, help="PNG (default: RUN_DIR/loss.png or FILE.png)"
+    )
+    plot.add_argument(
+        "--codec", default=None, choices=codecs, help="for a FILE (default: by its extension)"
+    )
+    codec_options(plot, "plot")
 
-    inspect = sub.add_parser("inspect", help="HTML page: predictions and cell activations")
-    inspect.add_argument("checkpoint", metavar="RUN_DIR|CHECKPOINT")
+    inspect = command_parser("inspect")
+    inspect.add_argument("checkpoint", metavar="RUN_DIR|CHECKPOINT", help="run folder or file")
     inspect.add_argument(
         "--input", required=True, help="music file or text in the model's notation"
     )
@@ -296,7 +478,11 @@ def cmd_convert(args) -> int:
     codec = _codec_for_input(args, args.input, args.output)
     codec.check_output(args.output)
     pieces = codec.encode_file(args.input)
+    for line in getattr(codec, "describe_input", lambda path: [])(args.input):
+        print(f"{args.input}: {line}")
     _write_pieces(codec, pieces, args.output)
+    for left_out in getattr(pieces, "left_out", ()):
+        print(f"left out {left_out}", file=sys.stderr)
     return 0
 
 
@@ -346,7 +532,7 @@ def cmd_train(args) -> int:
 
 def cmd_generate(args) -> int:
     from rnnmusic.checkpoint import load_checkpoint
-    from rnnmusic.sample import SampleConfig, generate
+    from rnnmusic.sample import SampleConfig
 
     ckpt = load_checkpoint(args.checkpoint)
     if args.codec and args.codec != ckpt.codec_name:
@@ -378,7 +564,7 @@ def cmd_generate(args) -> int:
         seed=args.seed,
         strict=args.strict,
     )
-    texts = generate(ckpt, config, device=args.device)
+    texts = _sample_with_progress(ckpt, config, args)
     if args.out is None:
         sys.stdout.write(codec.separator.join(texts) + "\n")
         return 0
@@ -388,6 +574,26 @@ def cmd_generate(args) -> int:
 
         write_media(codec, written, args.wav, args.plot, args.soundfont)
     return 0
+
+
+def _sample_with_progress(ckpt, config, args) -> list[str]:
+    """Sampling can take minutes (one step per character): a bar on stderr once it takes more
+    than a second, counting characters up to the --length cap."""
+    from rnnmusic.progress import progress_bar
+    from rnnmusic.sample import generate
+
+    pieces = f"{config.num} piece{'s' if config.num > 1 else ''}"
+    bar = progress_bar(
+        config.length, f"sampling {pieces}", "char", enabled=not args.no_progress, delay=1.0
+    )
+    try:
+        texts = generate(
+            ckpt, config, device=args.device, progress=lambda steps: bar.update(steps - bar.n)
+        )
+        bar.total = bar.n  # every piece ended before the cap: the bar ends full
+        return texts
+    finally:
+        bar.close()
 
 
 def _midi_codec(args, path: str):
@@ -400,13 +606,18 @@ def _midi_codec(args, path: str):
 
 
 def cmd_render(args) -> int:
-    from rnnmusic.midi_input import midi_parts, numbered_path
+    from rnnmusic.errors import CodecError
+    from rnnmusic.midi_input import count_notes, midi_parts, numbered_path, read_midi
     from rnnmusic.render import check_wav_output, find_soundfont, fluidsynth_program, render_midi
 
     check_wav_output(args.out)
-    fluidsynth_program()
-    find_soundfont(args.soundfont)
     with midi_parts(args.input, _midi_codec(args, args.input)) as parts:
+        for part in parts:  # what is wrong with the input first, then what is missing here
+            if count_notes(read_midi(part.midi)) == 0:
+                where = args.input if part.total == 1 else f"{args.input} (piece {part.number})"
+                raise CodecError(where, "has no notes, so there is nothing to hear")
+        fluidsynth_program()
+        find_soundfont(args.soundfont)
         for part in parts:
             target = numbered_path(args.out, part.number, part.total)
             done = render_midi(part.midi, target, args.soundfont)
@@ -518,7 +729,8 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     handler = COMMANDS[(args.command, getattr(args, "corpus_command", None))]
     try:

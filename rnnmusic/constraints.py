@@ -6,9 +6,12 @@ next state or None, and the state reached once a piece and its separator are com
 states are enumerated once over the model's vocabulary and compiled into two tables, so sampling
 pays two gathers and a compare per step for the whole batch — no Python per sample.
 
-Near the length limit the mask also forbids any character after which the piece could no longer
-finish in the characters left (shortest distance to the end, by breadth-first search), so a
-sample is never cut off mid-piece.
+Each sample has its own budget: the sampler draws a target length per sample from the lengths
+of the training pieces, lets a piece end only once it is long enough (`may_end`) and makes it
+close by a deadline (`steps_left`, never beyond `--length`). Near the deadline the mask forbids
+any character after which the piece could no longer finish in the characters left (shortest
+distance to the end, by breadth-first search), so a sample is never cut off mid-piece. A sample
+the sampler tells to `close` heads for the end by the shortest way.
 
 Codecs whose grammar needs unbounded memory (e.g. which notes are sounding) implement
 `Constraint` directly with tensors.
@@ -44,9 +47,19 @@ class Constraint:
     def reset(self, batch: int, device: torch.device) -> None:
         raise NotImplementedError
 
-    def allowed(self, steps_left: int) -> torch.Tensor:
-        """(B, V) bool: characters that keep each sample valid and able to finish in time."""
+    def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
+        """(B, V) bool: characters that keep each sample valid, able to finish within its
+        `steps_left` characters (B,), and that end its piece only where `may_end` (B,)."""
         raise NotImplementedError
+
+    def ending(self) -> torch.Tensor:
+        """(B, V) bool: characters that would end each piece now as far as spelling goes, even
+        where its meaning forbids it (notes still sounding). The sampler takes the model's wish
+        to end there as a sign to close the piece. Default: only the allowed endings."""
+        return torch.zeros(1, 1, dtype=torch.bool)
+
+    def close(self, which: torch.Tensor) -> None:
+        """From now on the samples in `which` (B,) head for the end by the shortest way."""
 
     def advance(self, ids: torch.Tensor) -> None:
         raise NotImplementedError
@@ -59,11 +72,26 @@ class Constraint:
         """Fewest characters a whole piece and its separator take."""
         raise NotImplementedError
 
+    def allowed_unbounded(self) -> torch.Tensor:
+        """What `allowed` says with no deadline and no ban on ending."""
+        batch = self.batch_size()
+        device = self.device()
+        return self.allowed(
+            torch.full((batch,), UNREACHABLE, dtype=torch.long, device=device),
+            torch.ones(batch, dtype=torch.bool, device=device),
+        )
+
+    def batch_size(self) -> int:
+        return int(self.state.shape[0])  # type: ignore[attr-defined]
+
+    def device(self) -> torch.device:
+        return self.state.device  # type: ignore[attr-defined]
+
     def feed(self, text: str, vocab: list[str]) -> None:
         """Advance every sample through a prime; a prime the grammar rejects is a clear error."""
         index = {ch: i for i, ch in enumerate(vocab)}
         for position, ch in enumerate(text):
-            allowed = self.allowed(UNREACHABLE)
+            allowed = self.allowed_unbounded()
             if not bool(allowed[:, index[ch]].all()):
                 raise RnnMusicError(
                     f"with --strict the prime must follow the codec's grammar, and its character "
@@ -147,12 +175,25 @@ class TableConstraint(Constraint):
         self.distance = self.distance.to(device)
         self.is_done = self.is_done.to(device)
         self.state = torch.zeros(batch, dtype=torch.long, device=device)
+        self.closing = torch.zeros(batch, dtype=torch.bool, device=device)
 
-    def allowed(self, steps_left: int) -> torch.Tensor:
+    def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         candidates = self.next_state[self.state]  # (B, V)
-        ok = self.distance[candidates] <= steps_left - 1
+        after = self.distance[candidates]
+        ok = after <= steps_left[:, None] - 1
+        shortest = after < self.distance[self.state][:, None]
+        ok = torch.where(self.closing[:, None], ok & shortest, ok)
+        ends = self.is_done[candidates]
+        not_yet = ok & ~ends
+        ok = torch.where(may_end[:, None] | ~not_yet.any(1, keepdim=True), ok, not_yet)
         finished = self.is_done[self.state]
         return ok | finished[:, None]  # finished samples are cut later; let them run freely
+
+    def ending(self) -> torch.Tensor:
+        return self.is_done[self.next_state[self.state]]
+
+    def close(self, which: torch.Tensor) -> None:
+        self.closing |= which
 
     def advance(self, ids: torch.Tensor) -> None:
         finished = self.is_done[self.state]

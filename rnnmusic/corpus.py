@@ -35,9 +35,11 @@ from tqdm import tqdm
 from rnnmusic import __version__
 from rnnmusic.codecs import Codec, get_codec
 from rnnmusic.errors import CodecError, CorpusError
+from rnnmusic.profile import CorpusProfile, ProfileBuilder, profile_of
 
 FORMAT_VERSION = 1
 CHUNK_CHARS = 1 << 22  # characters per conversion chunk in the second pass
+PROFILE_SCAN_TOKENS = 20_000_000  # an old corpus's profile is worked out from this much text
 
 
 @dataclass
@@ -116,6 +118,20 @@ class Corpus:
         if expected == 0:
             return np.zeros(0, dtype=self.dtype)
         return np.memmap(path, dtype=self.dtype, mode="r")
+
+    @property
+    def profile(self) -> CorpusProfile:
+        """Settings and sizes of the training pieces; worked out from the training text for
+        corpora built before profiles were recorded."""
+        stored = CorpusProfile.from_dict(self.meta.get("profile"))
+        if stored is not None:
+            return stored
+        tokens = self.tokens("train")[:PROFILE_SCAN_TOKENS]
+        text = "".join(np.array(self.vocab, dtype=object)[np.asarray(tokens)])
+        pieces = self.codec.split_pieces(text)
+        if len(tokens) == PROFILE_SCAN_TOKENS and len(pieces) > 1:
+            pieces = pieces[:-1]  # the scan may have cut the last piece
+        return profile_of(pieces, self.codec)
 
     def text(self, split: str) -> str:
         """The split as text (for n-gram baselines and copy checks on small corpora)."""
@@ -326,7 +342,10 @@ def build_corpus(
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         report = BuildReport(files=len(files))
-        writers, counts = _encode_into(files, codec, jobs, progress, work, valid_fraction, report)
+        profile = ProfileBuilder()
+        writers, counts = _encode_into(
+            files, codec, jobs, progress, work, valid_fraction, report, profile
+        )
         if report.pieces == 0:
             raise CorpusError(_nothing_readable(description, report))
         vocab = sorted(counts)
@@ -350,6 +369,7 @@ def build_corpus(
             "train_tokens": report.train_tokens,
             "valid_tokens": report.valid_tokens,
             "report": report.__dict__,
+            "profile": profile.build().to_dict(),
         }
         (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         (work / "corpus.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
@@ -364,8 +384,9 @@ def build_corpus(
     return Corpus.load(out)
 
 
-def _encode_into(files, codec, jobs, progress, work: Path, valid_fraction: float, report):
-    """Pass one: encode the files and stream each piece into its split's text file."""
+def _encode_into(files, codec, jobs, progress, work: Path, valid_fraction: float, report, profile):
+    """Pass one: encode the files, stream each piece into its split's text file and note what
+    each training piece uses in the profile."""
     sep = codec.separator
     counts: Counter[str] = Counter(sep)
     writers = {split: _SplitWriter(work / f"{split}.txt", sep) for split in ("train", "valid")}
@@ -387,6 +408,8 @@ def _encode_into(files, codec, jobs, progress, work: Path, valid_fraction: float
                 key_digest = digest if split_key == piece else _digest(split_key)
                 split = "valid" if _is_valid_piece(key_digest, valid_fraction) else "train"
                 writers[split].add(piece, digest)
+                if split == "train":
+                    profile.add(piece, codec.piece_facts(piece))
     finally:
         for writer in writers.values():
             writer.close()

@@ -219,7 +219,7 @@ def loss_curve(run_dir: str | Path, png: str | Path) -> PlotGeometry:
             (best_step, best),
             textcoords="offset points",
             xytext=(0, -16),
-            ha="center",
+            ha=_label_alignment(best_step / _x_end(metrics)),
             fontsize=9,
             color=VALID_COLOUR,
         )
@@ -236,6 +236,16 @@ def loss_curve(run_dir: str | Path, png: str | Path) -> PlotGeometry:
     ax.set_title(f"{run_dir.resolve().name}: learning curve", fontsize=11)
     ax.grid(True, color="#eeeeee")
     ax.legend(loc="upper right")
-    last_step = max(step for step, _ in metrics.train + metrics.valid)
-    ax.set_xlim(0, max(1, last_step) * 1.02)
+    ax.set_xlim(0, _x_end(metrics))
     return _save(fig, ax, png)
+
+
+def _x_end(metrics: RunMetrics) -> float:
+    return max(1, max(step for step, _ in metrics.train + metrics.valid)) * 1.02
+
+
+def _label_alignment(position: float) -> str:
+    """A label near either end of the x axis grows inwards, so the picture never cuts it."""
+    if position > 0.85:
+        return "right"
+    return "left" if position < 0.15 else "center"

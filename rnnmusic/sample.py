@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.constraints import Constraint
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CharRNN, Stepper
+from rnnmusic.profile import CHARS, CorpusProfile
 
 STOP_CHECK_EVERY = 16  # steps between checks for finished samples (a check costs a sync)
 
@@ -83,9 +85,13 @@ def sample_texts(
     config: SampleConfig,
     device: torch.device | str = "cpu",
     constraint: Constraint | None = None,
+    profile: CorpusProfile | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Texts of `config.num` samples; each starts with the prime (if one was given). With a
-    constraint, only characters its grammar allows are drawn."""
+    constraint, only characters its grammar allows are drawn, and with a profile each piece
+    ends near a length drawn from the training pieces' lengths. `progress(steps)` hears how
+    many characters each sample has had so far (every few steps; for a progress bar)."""
     config.check()
     device = torch.device(device)
     model.eval()
@@ -109,6 +115,7 @@ def sample_texts(
             )
         if user_prime:
             constraint.feed(config.prime, vocab)
+        budget = PieceBudget.draw(profile, config, len(config.prime or ""), generator, device)
     stepper = Stepper(model, batch)
     out = torch.empty(batch, config.length, dtype=torch.long, device=device)
     table = list(vocab)
@@ -117,11 +124,15 @@ def sample_texts(
     for t in range(config.length):
         logits, state = stepper(last, state)
         if constraint is not None:
-            logits = logits.masked_fill(~constraint.allowed(config.length - t), float("-inf"))
+            ok = constraint.allowed(budget.steps_left(t), budget.may_end(t))
+            budget.honour_wish_to_end(constraint, logits, ok, config, generator, t)
+            logits = logits.masked_fill(~ok, float("-inf"))
         last = pick_next(logits, config, generator)
         out[:, t] = last
         if constraint is not None:
             constraint.advance(last)
+        if progress is not None and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
+            progress(t + 1)
         if config.stop_at_separator and t % STOP_CHECK_EVERY == STOP_CHECK_EVERY - 1:
             if constraint is not None:
                 finished = constraint.done().tolist()
@@ -142,6 +153,49 @@ def sample_texts(
             body = body[: body.index(separator)]
         texts.append(prefix + body)
     return texts
+
+
+class PieceBudget:
+    """How long each strict sample may run: a target drawn from the training pieces' lengths;
+    the piece may end from EARLIEST × target on and must close by LATEST × target (never past
+    `--length`). Without a profile: any time, by `--length`."""
+
+    EARLIEST, LATEST = 0.75, 1.25
+
+    def __init__(self, earliest: torch.Tensor, deadline: torch.Tensor):
+        self.earliest, self.deadline = earliest, deadline
+
+    @classmethod
+    def draw(cls, profile, config: SampleConfig, primed: int, generator, device) -> PieceBudget:
+        batch, length = config.num, config.length
+        deadline = torch.full((batch,), length, dtype=torch.long, device=device)
+        earliest = torch.zeros(batch, dtype=torch.long, device=device)
+        if profile is not None and profile.quantile(CHARS, 0.5) is not None:
+            shares = torch.rand(batch, generator=generator, device=device).tolist()
+            targets = [profile.quantile(CHARS, q) for q in shares]
+            for i, target in enumerate(targets):
+                earliest[i] = int(cls.EARLIEST * target) - primed
+                deadline[i] = min(length, max(1, int(cls.LATEST * target) - primed))
+        return cls(earliest, deadline)
+
+    def steps_left(self, t: int) -> torch.Tensor:
+        return self.deadline - t
+
+    def may_end(self, t: int) -> torch.Tensor:
+        return self.earliest <= t
+
+    def honour_wish_to_end(self, constraint, logits, ok, config, generator, t: int) -> None:
+        """Where the model would end the piece now but the grammar forbids it (a note still
+        sounds), close it, as often as the model asks: with the ending masked out instead, it
+        would run on for hundreds of characters it never meant to write."""
+        blocked = constraint.ending() & ~ok & self.may_end(t)[:, None]
+        if not bool(blocked.any()):
+            return
+        temperature = 1.0 if config.argmax else config.temperature
+        probs = torch.softmax(logits.float() / temperature, dim=-1)
+        wish = (probs * blocked).sum(1)
+        draw = torch.rand(wish.shape, generator=generator, device=wish.device)
+        constraint.close(draw < wish)
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -166,13 +220,20 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def generate(
-    checkpoint: Checkpoint | str | Path, config: SampleConfig, device: str = "auto"
+    checkpoint: Checkpoint | str | Path,
+    config: SampleConfig,
+    device: str = "auto",
+    progress: Callable[[int], None] | None = None,
 ) -> list[str]:
-    """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`."""
+    """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`.
+    `progress` as in `sample_texts`."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     dev = pick_device(device)
     model = ckpt.model(dev)
     codec = ckpt.codec()
     separator = ckpt.meta.get("separator") or codec.separator
-    constraint = codec.constraint(ckpt.vocab) if config.strict else None
-    return sample_texts(model, ckpt.vocab, separator, config, dev, constraint)
+    profile = ckpt.profile if config.strict else None
+    constraint = codec.constraint(ckpt.vocab, profile) if config.strict else None
+    return sample_texts(
+        model, ckpt.vocab, separator, config, dev, constraint, profile, progress=progress
+    )

@@ -43,8 +43,8 @@ def register(source: Source) -> Source:
 register(
     Source(
         name="python-stdlib",
-        description="the Python standard library's top-level modules (source code, like the "
-        "seed's Linux kernel corpus)",
+        description="the Python standard library's top-level modules: source code for the text "
+        "codec, as char-rnn learned C from the Linux kernel",
         licence="PSF License",
         codecs=("text",),
         files=_python_stdlib,

@@ -23,7 +23,6 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 from rnnmusic import distributed
 from rnnmusic.batches import StreamBatcher, autocast, validation_loss
@@ -32,6 +31,7 @@ from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import Corpus
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CELLS, PRESETS, CharRNN, ModelConfig
+from rnnmusic.progress import progress_bar
 from rnnmusic.rundir import RunLock, StopFlag, default_run_dir, prepare_corpus
 from rnnmusic.sample import SampleConfig, pick_device, sample_texts
 
@@ -132,8 +132,10 @@ def fit(
     """Train a model, or continue the run folder `resume` exactly where it stopped.
 
     On resume the saved settings win, except the step and time budget (`max_steps`,
-    `max_minutes`), `device` and `progress`, which come from `config`. `stop_when(step)` lets
+    `max_minutes`), `device` and `progress`, which come from `config`. `max_minutes` counts from
+    this call, corpus building and the final validation included. `stop_when(step)` lets
     callers stop early; the run then saves a checkpoint as it does on Ctrl-C."""
+    begun = time.monotonic()
     world = distributed.setup(config.device)
     try:
         if resume is not None:
@@ -154,8 +156,10 @@ def fit(
         distributed.barrier(world)
         run_dir.mkdir(parents=True, exist_ok=True)
         lock = RunLock(run_dir) if world.is_main else None
+        if world.is_main:
+            print(f"run folder: {run_dir} (checkpoints, metrics.jsonl, samples.txt)", flush=True)
         try:
-            return Training(config, run_dir, ckpt, world).run(stop_when)
+            return Training(config, run_dir, ckpt, world, begun).run(stop_when)
         finally:
             if lock is not None:
                 lock.release()
@@ -174,12 +178,22 @@ def _resumed_config(ckpt: Checkpoint, config: TrainConfig) -> TrainConfig:
 class Training:
     """One training run: the model, its optimiser, the data streams and their carried state."""
 
-    def __init__(self, config: TrainConfig, run_dir: Path, ckpt: Checkpoint | None, world):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        ckpt: Checkpoint | None,
+        world,
+        begun: float | None = None,
+    ):
         self.config, self.run_dir, self.world = config, run_dir, world
+        self.begun = time.monotonic() if begun is None else begun  # the time budget's start
+        self.validation_s: float | None = None  # how long the last validation took
         self.device = self._device()
         self.codec = get_codec(config.codec, **config.codec_options)
         config.codec_options = self.codec.options()
         self.corpus = self._corpus(ckpt)
+        self.profile = self.corpus.profile.to_dict()  # sampling keeps to the training pieces
         self.vocab = self.corpus.vocab
         self.valid_tokens = self.corpus.tokens("valid")
 
@@ -282,6 +296,7 @@ class Training:
             "train": asdict(self.config),
             "corpus_path": str(Path(self.corpus.path).resolve()),
             "default_sample_length": _default_sample_length(self.corpus),
+            "profile": self.profile,
             "kind": kind,
             "step": self.step,
             "val_loss": self.last_val,
@@ -299,6 +314,7 @@ class Training:
 
     def validate_and_save(self) -> None:
         config = self.config
+        began = time.monotonic()
         self.last_val = validation_loss(
             self.model,
             self.valid_tokens,
@@ -319,6 +335,15 @@ class Training:
         if self.world.is_main:
             self._write_sample()
         self.model.train()
+        self.validation_s = time.monotonic() - began
+
+    def final_validation_s(self, step_s: float) -> float:
+        """Time to keep for the validation, sample and checkpoint that end a run: as long as the
+        last one took, or before the first, a forward pass per validation batch and a step
+        per sampled character priced at a training step (generous on purpose)."""
+        if self.validation_s is not None:
+            return self.validation_s
+        return step_s * self.config.eval_batches + 0.002 * self.config.sample_length
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -342,22 +367,22 @@ class Training:
     def run(self, stop_when: Callable[[int], bool] | None) -> TrainResult:
         config, world = self.config, self.world
         self.started = time.monotonic()
-        deadline = None if config.max_minutes is None else self.started + config.max_minutes * 60
+        deadline = None if config.max_minutes is None else self.begun + config.max_minutes * 60
         self.metrics = (
             open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") if world.is_main else None
         )
-        bar = tqdm(
-            total=config.max_steps,
+        bar = progress_bar(
+            config.max_steps,
+            "training",
+            "step",
+            enabled=config.progress and world.is_main,
             initial=self.step,
-            desc="training",
-            unit="step",
-            disable=not (config.progress and world.is_main),
-            dynamic_ncols=True,
         )
         tokens_per_step = self.batcher.batch_size * self.batcher.seq_len
         window_loss = torch.zeros((), device=self.device)
         window_steps, window_start = 0, time.perf_counter()
         stopped = "max_steps"
+        first_step = self.step
         self.model.train()
         with StopFlag() as interrupt:
             while self.step < config.max_steps:
@@ -381,7 +406,7 @@ class Training:
                             tokens_per_s=speed,
                         )
                         bar.set_postfix_str(
-                            f"loss {loss / LN2:.3f} bpc, val {self.last_val / LN2:.3f}, "
+                            f"loss {loss / LN2:.3f} bpc, val {_bpc(self.last_val)}, "
                             f"{speed:,.0f} tok/s",
                             refresh=False,
                         )
@@ -391,7 +416,11 @@ class Training:
                 if self.step % config.eval_every == 0 or self.step == config.max_steps:
                     self.validate_and_save()
                 wants_stop = interrupt.requested or (stop_when is not None and stop_when(self.step))
-                out_of_time = deadline is not None and time.monotonic() > deadline
+                out_of_time = False
+                if deadline is not None:
+                    now = time.monotonic()
+                    step_s = (now - self.started) / max(1, self.step - first_step)
+                    out_of_time = now + step_s + self.final_validation_s(step_s) > deadline
                 if world.active and not at_log:
                     continue  # ranks agree on stopping only at log steps (one small all-reduce)
                 if distributed.any_true(world, wants_stop, self.device):
@@ -428,6 +457,11 @@ class Training:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
         with open(self.run_dir / "samples.txt", "a", encoding="utf-8") as f:
             f.write(f"=== step {self.step}, validation {bpc:.3f} bits/char ===\n{text}\n\n")
+
+
+def _bpc(loss: float) -> str:
+    """A validation loss in bits per character; '–' before the first validation."""
+    return f"{loss / LN2:.3f}" if math.isfinite(loss) else "–"
 
 
 def _default_sample_length(corpus: Corpus) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from outside_programs import missing_reason, required, skip_or_fail_without
 
 # The suite runs on two xdist workers on two cores: one math thread each. Two threads per worker
 # oversubscribe the cores and make every small op wait on spinning OpenMP threads (7 µs → 20 ms).
@@ -21,6 +22,28 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs(*programs): starts programs outside Python (see tests/outside_programs.py)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`@pytest.mark.needs("fluidsynth", …)`: where a program is missing the test is skipped
+    with the reason (reported at the test), or fails when RNNMUSIC_REQUIRE_CLIENTS=1 (CI)."""
+    for item in items:
+        for mark in item.iter_markers("needs"):
+            reason = missing_reason(*mark.args)
+            if reason and not required():
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        skip_or_fail_without(*mark.args)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +64,19 @@ def _private_cache(tmp_path_factory):
     if "RNNMUSIC_CACHE" not in os.environ:
         os.environ["RNNMUSIC_CACHE"] = str(tmp_path_factory.mktemp("rnnmusic-cache"))
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _written_midi_files_end_every_note(tmp_path_factory):
+    """When the session ends: every .mid file its tests left in their temporary folders has a
+    note-off for each note-on (files built as broken input are marked in midi_checks). One
+    pass over the files, so it costs a fraction of a second."""
+    yield
+    from midi_checks import written_midi_problems
+
+    problems = written_midi_problems(tmp_path_factory.getbasetemp())
+    if problems:
+        pytest.fail("written MIDI with notes that never end:\n" + "\n".join(problems[:20]))
 
 
 def run_cli(

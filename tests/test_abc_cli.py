@@ -11,9 +11,10 @@ import subprocess
 import mido
 import pytest
 from conftest import assert_user_error, run_cli
+from outside_programs import have
 
 from rnnmusic.codecs.abc import AbcCodec
-from rnnmusic.codecs.abc.clients import abc2midi_available, music21_notes
+from rnnmusic.codecs.abc.clients import music21_notes
 from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
 from rnnmusic.corpus import Corpus
 
@@ -66,7 +67,8 @@ def test_corpus_build_skips_bad_files_and_reports_left_out_tunes(tune_folder, tm
     ]:
         assert any(name in line and reason in line for line in result.stdout.splitlines()), name
     meta = json.loads((tmp_path / "corpus" / "corpus.json").read_text())
-    assert meta["codec"] == "abc" and meta["codec_options"] == {"transpose": "none"}
+    assert meta["codec"] == "abc"
+    assert meta["codec_options"] == {"transpose": "none", "chord_symbols": True}
     assert len(meta["report"]["skipped"]) == 3
 
 
@@ -153,11 +155,13 @@ def abc_run(tune_folder, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_train_stores_the_transpose_option_and_generates_tunes(abc_run, tmp_path):
     from rnnmusic.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(abc_run)
-    assert ckpt.codec_name == "abc" and ckpt.meta["codec_options"] == {"transpose": "c"}
+    assert ckpt.codec_name == "abc"
+    assert ckpt.meta["codec_options"] == {"transpose": "c", "chord_symbols": True}
     result = run_cli(
         "generate", abc_run, "-o", tmp_path / "tune.abc", "--num", "2", "--seed", "3",
         "--length", "400", "--prime", "M:6/8\nL:1/8\nK:C\n",
@@ -168,7 +172,7 @@ def test_train_stores_the_transpose_option_and_generates_tunes(abc_run, tmp_path
         assert text.startswith(f"X:1\nT:rnnmusic sample {number}\nM:6/8\nL:1/8\nK:C\n")
         assert AbcCodec().decode(text.split("\n", 2)[2]).repairs == []  # canonical as written
         music21_notes(text)  # music21 reads it
-        if abc2midi_available():
+        if have("abc2midi"):
             done = subprocess.run(
                 ["abc2midi", tmp_path / f"tune-{number}.abc", "-o", tmp_path / f"t{number}.mid"],
                 capture_output=True, text=True, timeout=30,

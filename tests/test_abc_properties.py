@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from midi_checks import unended_notes
 
 from rnnmusic.codecs.abc import AbcCodec
 from rnnmusic.codecs.abc.clients import music21_notes
@@ -59,3 +60,4 @@ def test_any_decoded_text_writes_abc_and_midi(text):
         CODEC.write(piece, Path(tmp) / "x.mid")
         assert (Path(tmp) / "x.abc").read_text(encoding="utf-8").startswith("X:1\nT:")
         assert (Path(tmp) / "x.mid").read_bytes()[:4] == b"MThd"
+        assert unended_notes(Path(tmp) / "x.mid") == []  # every note it starts stops

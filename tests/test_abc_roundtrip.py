@@ -45,7 +45,7 @@ def test_music21_reads_the_same_notes_from_the_output(results):
     assert not unexplained, unexplained
 
 
-@pytest.mark.skipif(not abc2midi_available(), reason="abc2midi (Debian package abcmidi) is missing")
+@pytest.mark.needs("abc2midi")
 def test_abc2midi_finds_no_new_errors_in_the_output(results):
     kept = [r for r in results if r.verdict != "skipped"]
     new = [

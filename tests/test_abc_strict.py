@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from rnnmusic.codecs import get_codec
-from rnnmusic.codecs.abc.clients import abc2midi_available, abc2midi_errors, music21_notes
+from rnnmusic.codecs.abc.clients import abc2midi_errors, music21_notes
 from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
 from rnnmusic.codecs.abc.grammar import AbcGrammar
 from rnnmusic.constraints import TableConstraint
@@ -87,6 +87,7 @@ def test_without_strict_the_same_model_needs_repairs():
     assert len(_not_clean(texts)) > 190
 
 
+@pytest.mark.slow
 def test_samples_end_with_a_whole_tune_however_short_the_length():
     shortest = CODEC.constraint(VOCAB).shortest_piece()
     assert shortest == len("M:C\nL:1/1\nK:C\nA\n\n")
@@ -97,6 +98,7 @@ def test_samples_end_with_a_whole_tune_however_short_the_length():
         assert all(CODEC.decode(text).tune.notes for text in texts)
 
 
+@pytest.mark.slow
 def test_prime_is_checked_against_the_grammar():
     model = _model()
     with pytest.raises(RnnMusicError, match="character 13"):  # no key H (German B) when strict
@@ -166,7 +168,7 @@ def test_a_session_tune_is_accepted_and_a_vocabulary_without_a_bar_line_still_sp
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not abc2midi_available(), reason="abc2midi is installed by .ci/run")
+@pytest.mark.needs("abc2midi")
 def test_strict_samples_are_read_by_music21_and_abc2midi(tmp_path):
     model = _model(4)
     texts = _strict(model, 16, 300, seed=9, temperature=1.2)  # music21 takes seconds a tune

@@ -164,5 +164,5 @@ def test_a_file_that_hangs_the_reader_is_skipped_after_the_time_limit(tmp_path, 
     monkeypatch.setattr(corpus_module, "FILE_SECONDS", 0.5)
     started = time.monotonic()
     corpus = build_corpus(src, SlowCodec(), tmp_path / "c", jobs=1, progress=False)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 20  # the 30-s read was cut short (0.5 s limit)
     assert "took longer than" in corpus.meta["report"]["skipped"][str(src / "slow.txt")]

@@ -20,6 +20,7 @@ def run(tmp_path_factory):
     return tmp / "run"
 
 
+@pytest.mark.slow
 def test_eval_writes_the_yardstick(run, cli):
     result = cli("eval", run, "--num", "12", "--seed", "3")
     assert result.returncode == 0, result.stderr

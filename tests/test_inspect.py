@@ -145,6 +145,7 @@ def test_page_needs_no_network(page):
     assert policy and "default-src 'none'" in policy[0]
 
 
+@pytest.mark.slow
 def test_chosen_cell_colours_the_text(run_dir, tmp_path, cli):
     (tmp_path / "in.txt").write_text(INPUT, encoding="utf-8")
     for cell in (3, 100):
@@ -161,6 +162,7 @@ def test_chosen_cell_colours_the_text(run_dir, tmp_path, cli):
     assert [s["style"] for s in three.spans] != [s["style"] for s in hundred.spans]
 
 
+@pytest.mark.slow
 def test_inspect_errors_are_one_sentence(run_dir, tmp_path, cli):
     good = tmp_path / "in.txt"
     good.write_text(INPUT, encoding="utf-8")
@@ -184,6 +186,7 @@ CELL_COLOUR = re.compile(r"background:\s*rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_page_opens_in_chromium_without_any_request(page, tmp_path):
     shot = tmp_path / "shot.png"
     netlog = tmp_path / "net.json"
@@ -197,6 +200,7 @@ def test_page_opens_in_chromium_without_any_request(page, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_the_request_check_would_see_a_request(tmp_path):
     """The instrument of the test above: a page that does fetch something is caught."""
     leaky = tmp_path / "leaky.html"
@@ -208,6 +212,7 @@ def test_the_request_check_would_see_a_request(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_dom_in_chromium_and_a_cell_link_switches_the_view(page, tmp_path):
     parsed = parse(page.read_text(encoding="utf-8"))
     data = json.loads(parsed.data_text)

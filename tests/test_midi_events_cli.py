@@ -85,6 +85,7 @@ def test_command_line_mistakes_are_one_sentence(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_train_then_generate_three_midi_files_with_notes(chorale_dir, tmp_path):
     run = tmp_path / "run"
     trained = run_cli(

@@ -202,7 +202,7 @@ def test_too_many_instruments_are_refused(codec, tmp_path):
         channel = i if i < 9 else i + 1 if i < 15 else 0
         tracks.append(
             [(i * 480, mido.Message("program_change", channel=channel, program=i))]
-            + [(i * 480 + 1, m) for _, m in notes(channel, [(0, 1, 60)])]
+            + [(i * 480 + 1 + tick, m) for tick, m in notes(channel, [(0, 1, 60)])]
         )
     path = write_tracks(tmp_path / "orchestra.mid", 480, tracks)
     with pytest.raises(CodecError, match="16 melodic instruments"):

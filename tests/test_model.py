@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from rnnmusic.model import CharRNN, ModelConfig, Stepper
-from rnnmusic.sample import SampleConfig, pick_next
+from rnnmusic.sample import SampleConfig, pick_next, sample_texts
 
 
 def test_stepper_matches_the_fused_lstm():
@@ -33,3 +33,17 @@ def test_top_k_one_is_argmax_and_top_p_keeps_the_nucleus():
     for _ in range(200):
         seen.add(pick_next(logits[:1], SampleConfig(top_p=0.9), gen).item())
     assert seen == {1, 3}  # tokens 0 and 2 lie outside the 90% nucleus
+
+
+def test_sampling_reports_progress_and_the_hook_changes_nothing():
+    """`generate`'s progress bar hears the characters drawn so far, rising to the sample length,
+    and the samples are the same with or without it."""
+    torch.manual_seed(0)
+    vocab = list("ab\n")
+    model = CharRNN(ModelConfig(vocab_size=3, hidden_size=16, num_layers=1))
+    config = SampleConfig(num=2, length=100, seed=3, stop_at_separator=False)
+    heard: list[int] = []
+    with_hook = sample_texts(model, vocab, "\n\n", config, progress=heard.append)
+    assert heard == sorted(heard) and heard[0] > 0 and heard[-1] >= 90, heard
+    assert len(heard) >= 5  # often enough for a bar to move
+    assert sample_texts(model, vocab, "\n\n", config) == with_hook

@@ -139,3 +139,22 @@ def test_metrics_of_a_resumed_or_interrupted_run(tmp_path):
 def test_plot_of_a_folder_that_is_no_run(cli, tmp_path):
     assert_user_error(cli("plot", tmp_path), "metrics.jsonl")
     assert_user_error(cli("plot", tmp_path / "nowhere"), "does not exist")
+
+
+@pytest.mark.parametrize("best_at", ["first", "last"])
+def test_best_validation_label_stays_inside_the_picture(tmp_path, best_at):
+    """The label of the best validation loss sits by its point; when that point is the last
+    one (a run still improving), the label must not run past the plot into the cut-off edge."""
+    losses = [3.6, 3.5, 3.45, 3.401] if best_at == "last" else [3.2, 3.5, 3.45, 3.6]
+    lines = [{"step": step, "train_bpc": 4.0 - step / 100} for step in range(10, 410, 10)]
+    lines += [{"step": 100 * (i + 1), "val_bpc": bpc} for i, bpc in enumerate(losses)]
+    (tmp_path / "metrics.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    geometry = loss_curve(tmp_path, tmp_path / "loss.png")
+    green = near(pixels(tmp_path / "loss.png"), rgb(VALID_COLOUR))
+    left, _, right, _ = geometry.box
+    columns = np.flatnonzero(green.any(axis=0))
+    assert columns.min() >= left - 6 and columns.max() <= right + 6, (columns.min(), columns.max())
+    best_step = 400 if best_at == "last" else 100
+    col, row = geometry.pixel(best_step, min(losses))
+    below = green[row + 8 : row + 30]  # the text under the marker
+    assert below.sum() > 25, "the best label is not drawn under its point"

@@ -121,6 +121,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, corpus):
     assert f"rnnmusic train --resume {run}" in out
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path, corpus, cli):
     run = tmp_path / "run"
     first = _start(

@@ -30,6 +30,7 @@ RELEASE_TAIL_S = 1.5  # a piano note rings on after its note-off
 MELODY = [(60, 0.0, 1.0), (64, 1.0, 2.0), (67, 2.0, 3.0), (72, 5.0, 6.0)]  # rest from 3 s to 5 s
 
 
+@pytest.mark.needs("fluidsynth", "soundfont")
 def test_render_follows_the_midi_in_time_and_is_audible(cli, tmp_path):
     midi = write_midi(tmp_path / "melody.mid", MELODY)
     result = cli("render", midi, "-o", tmp_path / "melody.wav")
@@ -49,6 +50,7 @@ def test_render_follows_the_midi_in_time_and_is_audible(cli, tmp_path):
     assert len(samples) / rate < end + 1.0
 
 
+@pytest.mark.needs("fluidsynth", "soundfont")
 def test_a_longer_piece_gives_longer_audio(tmp_path):
     short = write_midi(tmp_path / "short.mid", [(62, 0.0, 1.5)])
     long = write_midi(tmp_path / "long.mid", [(62, i * 0.5, i * 0.5 + 0.5) for i in range(16)])
@@ -91,6 +93,7 @@ def test_output_must_be_wav(cli, tmp_path):
     assert_user_error(cli("render", midi, "-o", tmp_path / "m.mp3"), ".wav")
 
 
+@pytest.mark.needs("fluidsynth")
 def test_missing_or_fake_soundfont_says_what_to_do(cli, tmp_path):
     midi = write_midi(tmp_path / "m.mid", MELODY)
     missing = cli("render", midi, "-o", tmp_path / "m.wav", "--soundfont", tmp_path / "no.sf2")
@@ -109,6 +112,7 @@ def test_missing_fluidsynth_says_how_to_install_it(tmp_path):
     assert_user_error(result, "FluidSynth is not installed", "apt-get install fluidsynth")
 
 
+@pytest.mark.needs("fluidsynth", "soundfont")
 def test_other_notations_render_through_their_codec(scale_codec, tmp_path, capsys):
     tune = tmp_path / "tunes.notes"
     tune.write_text("c-e-g-C---\n\ng-------\n", encoding="utf-8")  # 2.5 s, then 2 s
@@ -167,6 +171,7 @@ def scale_run(scale_codec, tmp_path):
     return fit(config).run_dir
 
 
+@pytest.mark.needs("fluidsynth", "soundfont")
 def test_generate_renders_and_plots_each_sample(scale_run, tmp_path, capsys):
     import pretty_midi
 
@@ -187,6 +192,7 @@ def test_generate_renders_and_plots_each_sample(scale_run, tmp_path, capsys):
             assert image.size == (roll_width(end), ROLL_HEIGHT_PX)
 
 
+@pytest.mark.needs("fluidsynth", "soundfont")
 def test_generate_media_for_samples_in_another_notation(scale_run, tmp_path, capsys):
     out = tmp_path / "out" / "tune.notes"
     argv = ["generate", str(scale_run), "-o", str(out), "--prime", "g-", "--length", "20"]
@@ -195,6 +201,7 @@ def test_generate_media_for_samples_in_another_notation(scale_run, tmp_path, cap
     assert sorted(p.name for p in out.parent.iterdir()) == ["tune.notes", "tune.png", "tune.wav"]
 
 
+@pytest.mark.slow
 def test_generate_wav_refuses_early_what_it_cannot_do(tmp_path, cli):
     from helpers import counting_corpus, tiny_config
 

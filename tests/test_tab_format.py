@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import guitarpro
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnmusic.codecs import get_codec
+from rnnmusic.codecs.tab.gp_writer import for_guitar_pro
 from rnnmusic.codecs.tab.grammar import format_tab, parse_text
 from rnnmusic.codecs.tab.model import FRET_CHARS, TabNote
 
@@ -25,9 +27,12 @@ def codec():
     return get_codec("tab")
 
 
-def strikes(tab) -> list[tuple[int, int, int | None]]:
-    """What a player strikes: (step, string, fret); dead notes have fret None."""
-    return sorted((n.start, n.string, n.fret) for n in tab.notes())
+def strikes(tab) -> list[tuple[Fraction, int, int | None]]:
+    """What a player strikes: (onset in whole notes, string, fret); dead notes have fret None
+    (ASCII tabs write them `x`, without the fret the hand rests on)."""
+    return sorted(
+        (Fraction(n.start, tab.grid), n.string, None if n.dead else n.fret) for n in tab.notes()
+    )
 
 
 def test_golden_ascii_tab_parses_to_the_expected_groups(codec):
@@ -57,9 +62,11 @@ def test_golden_quirks_are_read_as_a_guitarist_means_them(codec):
     # 5/7\5 on the D string: slides into the second and third notes
     d_string = [notes[(bar + step, 2)] for step in (10, 12, 14)]
     assert [(n.fret, n.mark) for n in d_string] == [(5, "-"), (7, "/"), (5, "/")]
-    # two-digit frets, a dead note and a bend-and-release whose target fret is not a note
+    # two-digit frets, a dead note and a bend-and-release whose target fret is not a note;
+    # the verse's first bar holds notes one column apart: read as even sixteenths
     verse = {(n.start - 2 * bar, n.string, n.fret, n.mark) for n in guitar.notes()}
-    assert {(9, 5, 12, "-"), (11, 4, 13, "-"), (9, 3, None, "-"), (16, 4, 8, "r")} <= verse
+    assert {(0, 2, 0, "-"), (1, 3, 2, "-"), (2, 4, 3, "-")} <= verse
+    assert {(7, 5, 12, "-"), (8, 4, 13, "-"), (7, 3, None, "-"), (16, 4, 8, "r")} <= verse
     assert not any(n.fret == 10 for n in guitar.notes())
     # the unlabelled chorus staff with a short G line: both chords keep all six strings
     chorus = [n for n in guitar.notes() if 4 * bar <= n.start < 5 * bar]
@@ -149,7 +156,7 @@ def test_clean_text_survives_format_and_parse(codec):
 
 # -- decode is total, and what it decodes can be written and read back ---------------------
 
-GRAMMAR_CHARS = "-=x0123456789abcdefghijklmno.:|\nhbr/~m*gqt "
+GRAMMAR_CHARS = "-=x0123456789abcdefghijklmnoABCDEFGHIJKL.:|\nhbr/~m*gqt "
 near_grammar = st.lists(
     st.one_of(
         st.sampled_from(["------.", "0-----.", "-3=2--.", "|\n", "5h7---:-h----.", "x02220."]),
@@ -158,7 +165,9 @@ near_grammar = st.lists(
     ),
     max_size=30,
 ).map("".join)
-headers = st.sampled_from(["", "g16\n", "g12 m3/4 q90\n", "g16 tE1A1D2G2\n", "g48 m5/8\n"])
+headers = st.sampled_from(
+    ["", "g16\n", "g12 m3/4 q90\n", "g16 tE1A1D2G2\n", "g48 m5/8\n", "g60 m3/4\n", "g32\n"]
+)
 
 
 @settings(
@@ -178,13 +187,17 @@ def test_decode_never_raises_and_writes_files_that_read_back(codec, tmp_path, te
 
     same_grid = get_codec("tab", grid=tab.grid)
     from_gp5 = same_grid.decode(same_grid.encode_file(gp5)[0]).tab if tab.notes() else None
+    spelt, _ = for_guitar_pro(tab)  # the steps Guitar Pro can spell (on g60: not 1/60)
     if from_gp5 is not None:  # Guitar Pro keeps everything but an unknown tempo
-        assert format_tab(from_gp5).split("\n")[1:] == format_tab(tab).split("\n")[1:]
+        assert format_tab(from_gp5).split("\n")[1:] == format_tab(spelt).split("\n")[1:]
         assert guitarpro.parse(str(gp5)).tracks[0].strings[-1].value == tab.tuning[0]
 
-    if tab.notes():  # ASCII keeps every strike (durations are not drawn)
+    if tab.notes():  # ASCII keeps every strike (durations are not drawn) …
         from_txt = codec.decode(codec.encode_file(txt)[0]).tab
         assert strikes(from_txt) == strikes(tab)
+        # … and a reader can tell every fret from its neighbours: no run of three digits
+        staff = [line for line in txt.read_text().splitlines() if line.endswith("|")]
+        assert not any(re.search(r"\d{3}", line) for line in staff)
 
     midi = mido.MidiFile(mid)  # the sounding pitches, at the grid's onsets
     ticks = 4 * midi.ticks_per_beat // tab.grid
@@ -193,12 +206,42 @@ def test_decode_never_raises_and_writes_files_that_read_back(codec, tmp_path, te
         now += message.time
         if message.type == "note_on" and message.velocity:
             onsets.append((now // ticks, message.note))
-    expected = [(n.start, tab.pitch(n)) for n in tab.notes() if n.fret is not None]
+    # dead notes sound as Guitar Pro players sound them: short, at their fret or the open string
+    expected = [(n.start, spelt.played_pitch(n)) for n in spelt.notes()]
     assert sorted(onsets) == sorted(expected)
 
 
-def test_fret_letters_cover_frets_ten_to_twenty_four():
+def test_fret_letters_cover_frets_ten_to_thirty_six():
     assert FRET_CHARS[10] == "a" and FRET_CHARS[24] == "o"
+    assert FRET_CHARS[25] == "A" and FRET_CHARS[36] == "L"
+
+
+def test_two_digit_frets_get_columns_of_their_own(codec, tmp_path):
+    """12, 22 and 5 as sixteenths on the high E string: never `12225`."""
+    text = "g16 m1/4\n-----c.-----m.-----5.-----I.|"
+    out = tmp_path / "frets.txt"
+    codec.write(codec.decode(text), out)
+    written = out.read_text()
+    top = next(line for line in written.splitlines() if line.startswith("e|"))
+    assert top == "e|-12-22-5-33-|"
+    assert "one more where a fret has two digits" in written
+    assert codec.encode_file(out) == [text]
+
+
+def test_evenly_spaced_notes_read_as_even_rhythm(codec, tmp_path):
+    """An arpeggio in every other column of an 18-column bar: eighth notes, not the uneven
+    steps that spreading nine slots over sixteen sixteenths gives."""
+    path = tmp_path / "arpeggio.txt"
+    path.write_text(
+        "e|-----------0-----|\n"
+        "B|---------1---1---|\n"
+        "G|-------2-------2-|\n"
+        "D|-----2-----------|\n"
+        "A|---0-------------|\n"
+        "E|-0---------------|\n"
+    )
+    tab = codec.decode(codec.encode_file(path)[0]).tab
+    assert [n.start for n in tab.notes()] == [0, 2, 4, 6, 8, 10, 12, 14]
 
 
 def test_staff_without_bar_lines_counts_its_common_gap_as_an_eighth(codec, tmp_path):

@@ -88,3 +88,49 @@ def test_gru_and_vanilla_rnn_cells_train_and_sample(tmp_path):
         fit(tiny_config(corpus, tmp_path / cell, cell=cell, max_steps=10, eval_every=10))
         texts = generate(tmp_path / cell, SampleConfig(num=2, length=20, seed=3))
         assert len(texts) == 2
+
+
+class StepClock:
+    """A clock for `rnnmusic.train` in which a training step takes 1 s and a validation 30 s,
+    so the time budget is tested without waiting or depending on the machine's load."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1.7e9 + self.now
+
+
+def test_max_minutes_includes_the_final_validation(tmp_path, monkeypatch, capsys):
+    import rnnmusic.train as train
+
+    clock = StepClock()
+    monkeypatch.setattr(train, "time", clock)
+    real_step, real_validation = train.Training.train_step, train.validation_loss
+
+    def one_second_step(self, step):
+        clock.now += 1.0
+        return real_step(self, step)
+
+    def slow_validation(*args, **kwargs):
+        clock.now += 30.0
+        return real_validation(*args, **kwargs)
+
+    monkeypatch.setattr(train.Training, "train_step", one_second_step)
+    monkeypatch.setattr(train, "validation_loss", slow_validation)
+    corpus = counting_corpus(tmp_path / "count.txt")
+    config = tiny_config(corpus, tmp_path / "run", max_steps=10_000, eval_every=50)
+    config.max_minutes = 5
+    result = fit(config)
+    assert result.stopped == "max_minutes"
+    assert clock.now <= 300, f"the run ended {clock.now - 300:.0f} s past its 5-minute budget"
+    assert clock.now >= 300 - 35, f"the run left {300 - clock.now:.0f} s of its budget unused"
+    assert math.isfinite(result.last_val_loss)
+    assert load_checkpoint(tmp_path / "run" / "last.safetensors").meta["step"] == result.step
+    assert capsys.readouterr().out.startswith(f"run folder: {tmp_path / 'run'}")

@@ -149,7 +149,7 @@ def registered_scale_codec() -> Iterator[ScaleCodec]:
 def run_chromium(
     url: str, work: Path, *extra: str, netlog: Path | None = None
 ) -> subprocess.CompletedProcess:
-    """Chromium as CLIENTS.md starts it headless; `netlog` records every network request."""
+    """Chromium headless (no sandbox, no GPU, its own profile); `netlog` records every network request."""
     profile = work / f"profile-{len(list(work.glob('profile-*')))}"
     profile.mkdir(parents=True)
     command = [

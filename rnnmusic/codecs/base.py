@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rnnmusic.errors import CodecError, RnnMusicError
+from rnnmusic.profile import CorpusProfile, PieceFacts
 
 
 @dataclass
@@ -31,11 +32,13 @@ class Piece:
 class Pieces(list):
     """What `encode_file` may return instead of a plain list when it left some pieces of a file
     out (a multi-voice tune, a tune without notes): `skipped` holds one short reason per piece
-    left out, and corpus building counts them in its report."""
+    left out, and corpus building counts them in its report; `left_out` says which piece and
+    why ("tune X:3 (Title) at line 40: multi-voice tune (V:)"), for `convert` to name them."""
 
     def __init__(self, pieces: Iterable[str] = (), skipped: Iterable[str] = ()):
         super().__init__(pieces)
         self.skipped: list[str] = list(skipped)
+        self.left_out: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -127,20 +130,32 @@ class Codec:
 
     # -- grammar-constrained sampling (optional) ------------------------------------------------
 
-    def grammar(self):
+    def grammar(self, profile: CorpusProfile | None = None):
         """A `rnnmusic.constraints.CharGrammar` for one piece followed by the separator, or None
         when every string is already valid. Used by `generate --strict`."""
         return None
 
-    def constraint(self, vocab: list[str]):
-        """The sampling constraint over a model's vocabulary; override for grammars that need
-        more than a finite state machine (see rnnmusic.constraints.Constraint)."""
-        grammar = self.grammar()
+    def constraint(self, vocab: list[str], profile: CorpusProfile | None = None):
+        """The sampling constraint over a model's vocabulary, kept to the settings and sizes of
+        the training pieces where `profile` records them; override for grammars that need more
+        than a finite state machine (see rnnmusic.constraints.Constraint)."""
+        grammar = self.grammar(profile)
         if grammar is None:
             return None
         from rnnmusic.constraints import TableConstraint
 
         return TableConstraint(grammar, vocab)
+
+    def piece_facts(self, text: str) -> PieceFacts:
+        """The settings a piece's text uses (tempo, meter, key, instruments, tuning …, spelled as
+        in the text) and its sizes (notes, voices at once …). Corpus building gathers them over
+        the training pieces into a `CorpusProfile`; strict sampling keeps samples to it."""
+        return PieceFacts()
+
+    def count_notes(self, piece: Piece) -> int | None:
+        """Notes a decoded piece sounds, or None for codecs of plain text. `generate` draws a
+        sample again when it holds none, rather than writing an empty file."""
+        return None
 
     def split_key(self, piece: str) -> str:
         """Pieces with equal split keys go to the same train/validation split. A codec that

@@ -1,4 +1,4 @@
-"""Plain UTF-8 text, the seed's original use (Shakespeare, Linux source): pieces are paragraphs."""
+"""Plain UTF-8 text, char-rnn's original use (Shakespeare, Linux source): pieces are paragraphs."""
 
 from __future__ import annotations
 

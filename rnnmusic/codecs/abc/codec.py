@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -11,9 +10,9 @@ from pathlib import Path
 from rnnmusic.codecs.abc.normalise import SkippedTune, tune_from_raw, tune_from_text
 from rnnmusic.codecs.abc.reader import read_abc_text, split_tunes
 from rnnmusic.codecs.abc.transpose import all_keys, to_plain_key
-from rnnmusic.codecs.abc.tune import Tune
+from rnnmusic.codecs.abc.tune import Tune, without_chord_symbols
 from rnnmusic.codecs.base import Codec, Option, Piece, Pieces
-from rnnmusic.errors import CodecError, RnnMusicError
+from rnnmusic.errors import CodecError
 
 TRANSPOSE_CHOICES = ("none", "all", "c")
 _MELODY = re.compile(
@@ -51,8 +50,17 @@ class AbcCodec(Codec):
             "12 keys (12× the data; a tune's copies share its train/validation split)",
             choices=TRANSPOSE_CHOICES,
         ),
+        Option(
+            "chord_symbols",
+            bool,
+            True,
+            'keep chord symbols ("Am7") and play them in written MIDI as a bass-and-chord '
+            "accompaniment, as abc2midi does; --no-chord-symbols leaves them out of the text "
+            "and the MIDI",
+        ),
     )
     transpose: str
+    chord_symbols: bool
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -67,7 +75,10 @@ class AbcCodec(Codec):
                 tune = tune_from_raw(raw, preamble)
             except SkippedTune as skip:
                 pieces.skipped.append(skip.reason)
+                pieces.left_out.append(f"{raw.label}: {skip.reason}")
                 continue
+            if not self.chord_symbols:
+                tune = without_chord_symbols(tune)
             pieces.extend(version.text for version in self.versions(tune))
         if not pieces:
             reasons = ", ".join(f"{n} × {r}" for r, n in Counter(pieces.skipped).most_common())
@@ -91,7 +102,7 @@ class AbcCodec(Codec):
         trained on."""
         return melody_key(piece)
 
-    def grammar(self):
+    def grammar(self, profile=None):
         """`generate --strict`: only tunes that decode unchanged and that music21 and abc2midi
         read (see grammar.py)."""
         from rnnmusic.codecs.abc.grammar import AbcGrammar
@@ -129,17 +140,25 @@ class AbcCodec(Codec):
 
     def decode(self, text: str) -> AbcPiece:
         tune, repairs = tune_from_text(text)
+        if not self.chord_symbols and tune.symbols:
+            repairs.append(f"dropped {tune.symbols} chord symbol(s) (--no-chord-symbols)")
+            tune = without_chord_symbols(tune)
         return AbcPiece(text=tune.text, repairs=repairs, tune=tune)
 
     def write(self, piece: Piece, path: str | Path) -> None:
+        """`.abc` as text; `.mid` through the codec's own player, which plays what abc2midi
+        plays (repeats, grace notes, ornaments, chord symbols: see play/)."""
         ext = self.check_output(path)
-        if not isinstance(piece, AbcPiece):
+        if not isinstance(piece, AbcPiece) or piece.tune is None:
             piece = self.decode(piece.text)
-        abc = piece.abc(f"rnnmusic sample {_sample_number(path)}", 1)
+        assert piece.tune is not None
+        title = f"rnnmusic sample {_sample_number(path)}"
         if ext == ".abc":
-            Path(path).write_text(abc, encoding="utf-8")
+            Path(path).write_text(piece.abc(title, 1), encoding="utf-8")
             return
-        write_midi(abc, Path(path))
+        from rnnmusic.codecs.abc.play import write_tune_midi
+
+        write_tune_midi(piece.tune, path, title, chord_symbols=self.chord_symbols)
 
 
 def melody_key(piece: str) -> str:
@@ -161,34 +180,3 @@ def _sample_number(path: str | Path) -> int:
     """`song-3.mid` is sample 3 (generate --num N names files so); anything else is sample 1."""
     match = re.search(r"-(\d{1,6})$", Path(path).stem)
     return int(match.group(1)) if match else 1
-
-
-def write_midi(abc: str, path: Path) -> None:
-    """Through music21, which plays repeats out. Where music21 cannot write a tune as it reads
-    it (repeats that do not nest, a last bar longer than the meter: a sampler writes such
-    things), the notes are written as notated, each once, rather than failing."""
-    import music21
-
-    try:
-        music21.converter.parseData(abc, format="abc").write("midi", fp=str(path))
-        return
-    except Exception:  # music21 raises many types from deep inside its MIDI translation
-        pass
-    try:
-        _as_notated(music21.converter.parseData(abc, format="abc")).write("midi", fp=str(path))
-    except Exception as exc:
-        raise RnnMusicError(f"music21 could not write {path} from the tune: {exc}") from exc
-
-
-def _as_notated(score):
-    """Each part's notes and rests at their offsets, without measures, repeats or signatures."""
-    import music21
-
-    out = music21.stream.Score()
-    for part in score.parts or [score]:
-        flat = music21.stream.Part()
-        for element in part.flatten().notesAndRests:
-            if not isinstance(element, music21.harmony.ChordSymbol):
-                flat.insert(element.offset, copy.deepcopy(element))
-        out.insert(0, flat)
-    return out

@@ -94,6 +94,22 @@ def meter_fraction(meter: str) -> Fraction:
     return Fraction(sum(int(t) for t in top.split("+")), int(bottom))
 
 
+def declared_signature(tune: str) -> tuple[int, int] | None:
+    """The time signature of the tune's first M: field (`C` is 4/4, `C|` 2/2, `2+3/8` 5/8), or
+    None for free meter or none given. Every format a tune is converted to starts in this meter,
+    whatever music21 makes of bars that do not fill it."""
+    for line in tune.splitlines():
+        if line.startswith("M:"):
+            meter = parse_meter(line[2:])
+            if meter in (None, "none"):
+                return None
+            if meter in ("C", "C|"):
+                return (4, 4) if meter == "C" else (2, 2)
+            top, bottom = meter.split("/")
+            return sum(int(t) for t in top.split("+")), int(bottom)
+    return None
+
+
 def default_length(meter: str) -> str:
     """The ABC standard's rule when L: is absent: 1/16 below 3/4, else 1/8."""
     fraction = meter_fraction(meter)

@@ -24,6 +24,7 @@ from rnnmusic.codecs.abc.syntax import token
 from rnnmusic.codecs.abc.tune import FIELD_LINE, Tune, clean_body
 
 MAX_TUNE_CHARS = 100_000  # the longest tune in the built-in corpus has under 2,000
+OVERLAY = "&"  # ABC 2.1 voice overlay: a second voice in the same bar
 
 
 class SkippedTune(Exception):
@@ -48,6 +49,8 @@ def tune_from_raw(raw: RawTune, file_header: list[tuple[str, str]] = ()) -> Tune
     lines, issues = clean_body(raw.body)
     if len(header_voices | issues.voices) > 1:
         raise SkippedTune("multi-voice tune (V:)")
+    if OVERLAY in issues.stray:
+        raise SkippedTune("voice overlay (&), which the abc codec cannot keep as one voice")
     key = parse_key(raw.field("K") or "", lenient=True)
     if key is None or (key.special is None and abs(key.fifths) > 7):
         raise SkippedTune(f"key K:{raw.field('K')} not understood")
@@ -88,6 +91,10 @@ def tune_from_text(text: str) -> tuple[Tune, list[str]]:
     length = _header_value(header, "L", parse_length, DEFAULT_LENGTH, repairs)
     key = _header_value(header, "K", parse_key, parse_key(DEFAULT_KEY), repairs)
     body, issues = clean_body(lines[body_start:])
+    if OVERLAY in issues.stray:
+        overlays = issues.stray.count(OVERLAY)
+        repairs.append(f"dropped {overlays} voice overlay sign(s) '&' (the codec writes one voice)")
+        issues.stray = [c for c in issues.stray if c != OVERLAY]
     if issues.stray:
         shown = "".join(dict.fromkeys(issues.stray))[:12]
         repairs.append(f"dropped {len(issues.stray)} stray character(s) {shown!r}")

@@ -127,10 +127,18 @@ def join_continuations(lines: list[str]) -> list[str]:
             continue
         code = line.split("%", 1)[0].rstrip()
         if code.endswith("\\") and not line.startswith("%"):
-            carry += code[:-1]
+            carry = _join(carry, code[:-1])
             continue
-        joined.append(carry + line)
+        joined.append(_join(carry, line))
         carry = ""
     if carry:
         joined.append(carry)
     return joined
+
+
+def _join(before: str, after: str) -> str:
+    """Two pieces of one music line. Bar lines that met at the line break stay two bar lines
+    (`|` ⏎ `:|` is a bar line and an end repeat, not `|:|`)."""
+    if before.rstrip().endswith(("|", ":")) and after.lstrip().startswith(("|", ":", "[|")):
+        return before + " " + after
+    return before + after

@@ -39,9 +39,19 @@ class Tune:
         return sum(t.kind == "note" for line in self.lines for t in line)
 
     @property
+    def symbols(self) -> int:
+        return sum(t.kind == "symbol" for line in self.lines for t in line)
+
+    @property
     def events(self) -> int:
         """Notes and rests: a tune needs at least one to be music at all."""
         return sum(t.kind in ("note", "rest", "mrest") for line in self.lines for t in line)
+
+
+def without_chord_symbols(tune: Tune) -> Tune:
+    """The tune with its chord symbols taken out (lines left empty go)."""
+    lines = [tidy_spaces([t for t in line if t.kind != "symbol"]) for line in tune.lines]
+    return Tune(tune.meter, tune.length, tune.key, [line for line in lines if line], tune.rhythm)
 
 
 @dataclass
@@ -123,6 +133,10 @@ class _Structure:
         group: str | None = None  # "chord" or "grace" while inside one
         group_start = 0
         for tok in tokens:
+            if group is None and _opens_with_bracket(tok) and _last(out) == "shortdeco":
+                while _last(out) == "shortdeco":
+                    out.pop()  # "u[M:6/8]": abc2midi reads "[" after a decoration as a chord
+                self.issues.changes.append("dropped a decoration before a '[' that is no chord")
             if group is not None:
                 if tok.kind == "note" or (group == "chord" and _fits_chord(tok, out)):
                     _append(out, tok)
@@ -276,3 +290,9 @@ def tidy_spaces(tokens: list[Token]) -> list[Token]:
 
 def _last(out: list[Token]) -> str | None:
     return out[-1].kind if out else None
+
+
+def _opens_with_bracket(tok: Token) -> bool:
+    """An inline field, an ending or a `[|` bar line: tokens that start with "[" but are no
+    chord."""
+    return tok.kind in ("field", "ending") or (tok.kind == "bar" and tok.text.startswith("["))

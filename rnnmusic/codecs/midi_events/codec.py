@@ -9,10 +9,12 @@ from rnnmusic.codecs.base import Codec, Option, Piece
 from rnnmusic.codecs.midi_events.decoder import decode_text
 from rnnmusic.codecs.midi_events.encoder import encode_score
 from rnnmusic.codecs.midi_events.grammar import MAX_VELOCITY_BINS
+from rnnmusic.codecs.midi_events.profile import piece_facts
 from rnnmusic.codecs.midi_events.reader import Selection, read_midi_file, scores_from_midi
 from rnnmusic.codecs.midi_events.score import Score, VelocityBins
 from rnnmusic.codecs.midi_events.writer import write_midi
 from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import CorpusProfile, PieceFacts
 
 MAX_TICKS_PER_BEAT = 96
 
@@ -80,11 +82,20 @@ class MidiEventsCodec(Codec):
         score, repairs = decode_text(text, self.ticks_per_beat, self.bins)
         return MidiPiece(text=text, repairs=repairs, score=score)
 
-    def constraint(self, vocab: list[str]):
-        """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
+    def piece_facts(self, text: str) -> PieceFacts:
+        return piece_facts(text)
+
+    def count_notes(self, piece: Piece) -> int:
+        if not isinstance(piece, MidiPiece) or piece.score is None:
+            piece = self.decode(piece.text)
+        return len(piece.score.notes)
+
+    def constraint(self, vocab: list[str], profile: CorpusProfile | None = None):
+        """`generate --strict`: only text that decodes with zero repairs, with the settings
+        and sizes of the training pieces (see constraint.py)."""
         from rnnmusic.codecs.midi_events.constraint import MidiEventsConstraint
 
-        return MidiEventsConstraint(vocab, self.ticks_per_beat, self.velocity_bins)
+        return MidiEventsConstraint(vocab, self.ticks_per_beat, self.velocity_bins, profile)
 
     def write(self, piece: Piece, path: str | Path) -> None:
         self.check_output(path)

@@ -15,19 +15,26 @@ what sounds and writes the separator, so it is never cut off mid-piece.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
 from rnnmusic.codecs.midi_events import grammar as g
+from rnnmusic.codecs.midi_events.profile import MELODIC, METER, NOTES, POLYPHONY, PROGRAM, TEMPO
 from rnnmusic.codecs.midi_events.score import MELODIC_CHANNELS, max_ticks
 from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import COVERAGE, TYPICAL, CorpusProfile
 
 PITCHES = 128
 INSTRUMENTS = 129  # programs 0-127 and the drums
+MIN_NOTES = 16  # a piece shorter than this is not a piece a listener keeps
 CLOSING_MARGIN = 10  # characters of slack before the end: a note-on in progress, a number …
 NO_SET = -1
+ALL_KEYS = frozenset(range(PITCHES))
+# where a body state stands in its tick (what the canonical order still allows)
+BAR_START, TICK_START, AFTER_METER, AFTER_TEMPO, IN_NOTES = range(5)
 ON, OFF = 1, 2
 
 
@@ -44,16 +51,37 @@ class Action:
     end: bool = False  # the piece ends: nothing may sound
     new_event: bool = False  # starts an event that closing forbids (note-on, @, v, T, M)
     is_switch: bool = False  # starts an instrument switch (closing allows one to reach notes)
+    after_switch: bool = False  # a wait right after a switch: only where no note can follow
 
 
-def _number_viable(value: int, digits: int, low: int, high: int, most: int) -> bool:
-    """Some completion of a number written so far (≤ `most` digits) lies in [low, high]."""
-    lo, hi = value, value
-    for _ in range(most - digits + 1):
-        if hi >= low and lo <= high:
-            return True
-        lo, hi = lo * 10, hi * 10 + 9
-    return False
+@dataclass(frozen=True)
+class Settings:
+    """The values a sample may spell: by default every one the grammar allows; with a corpus
+    profile, the ones its training pieces use."""
+
+    tempos: frozenset[str] = frozenset(str(t) for t in range(g.MIN_TEMPO, g.MAX_TEMPO + 1))
+    meters: frozenset[str] = frozenset(
+        f"{n}/{d}" for n in range(1, g.MAX_METER_NUMERATOR + 1) for d in g.METER_DENOMINATORS
+    )
+    programs: frozenset[int] = frozenset(range(INSTRUMENTS))  # 128: the drums
+
+    @classmethod
+    def from_profile(cls, profile: CorpusProfile | None) -> Settings:
+        default = cls()
+        if profile is None:
+            return default
+        programs = _kept(profile, PROGRAM, {g.DRUM_KIT, *map(str, range(g.DRUMS))})
+        return cls(
+            tempos=_kept(profile, TEMPO, default.tempos) or default.tempos,
+            meters=_kept(profile, METER, default.meters) or default.meters,
+            programs=frozenset(g.DRUMS if p == g.DRUM_KIT else int(p) for p in programs)
+            or default.programs,
+        )
+
+
+def _kept(profile: CorpusProfile, name: str, valid) -> frozenset[str]:
+    """The corpus's usual values of a setting that the grammar can spell (empty: unknown)."""
+    return (profile.allowed(name, COVERAGE) or frozenset()) & frozenset(valid)
 
 
 class MidiEventsSyntax:
@@ -61,8 +89,11 @@ class MidiEventsSyntax:
 
     start = ("tempo",)
 
-    def __init__(self, velocity_bins: int):
+    def __init__(self, velocity_bins: int, settings: Settings | None = None):
         self.bins = velocity_bins if velocity_bins > 1 else 0
+        self.settings = settings or Settings()
+        self.tempo_prefixes = _prefixes(self.settings.tempos)
+        self.meter_prefixes = _prefixes(self.settings.meters)
 
     def is_done(self, state) -> bool:
         return state[0] == "done"
@@ -74,15 +105,13 @@ class MidiEventsSyntax:
     def transition(self, state, ch: str) -> tuple[tuple, Action] | None:
         kind = state[0]
         if kind == "tempo":  # header: T
-            return (("tempo#", 0, 0, True), Action()) if ch == g.TEMPO else None
+            return (("tempo#", "", True), Action()) if ch == g.TEMPO else None
         if kind == "tempo#":
-            return self._number(state, ch, g.MIN_TEMPO, g.MAX_TEMPO, 3)
+            return self._tempo(state, ch)
         if kind == "meter":
-            return (("meter#", 0, 0, True), Action()) if ch == g.METER else None
+            return (("meter#", "", True), Action()) if ch == g.METER else None
         if kind == "meter#":
             return self._meter(state, ch)
-        if kind == "meter/":
-            return self._denominator(state, ch)
         if kind in ("body", "bar"):
             return self._body(state, ch)
         if kind == "end":  # after a newline that can only be the separator's first half
@@ -92,9 +121,9 @@ class MidiEventsSyntax:
         if kind in ("on.", "off."):
             return self._octave(state, ch)
         if kind == "@":
-            if ch == g.DRUM_KIT:
+            if ch == g.DRUM_KIT and g.DRUMS in self.settings.programs:
                 drums = frozenset([g.DRUMS])
-                return (("body", False), Action(instrument=g.DRUMS, instrument_set=drums))
+                return (("switched",), Action(instrument=g.DRUMS, instrument_set=drums))
             if ch in g.DIGITS:
                 return self._program_digit(0, 0, ch)
             return None
@@ -102,34 +131,62 @@ class MidiEventsSyntax:
             return self._program(state, ch)
         if kind == "v":
             value = g.VELOCITY_DIGITS.find(ch)
-            return (("body", False), Action()) if 0 <= value < self.bins else None
+            return (("note-on!",), Action()) if 0 <= value < self.bins else None
+        if kind == "switched":  # after "@D"
+            return self._after_switch(ch)
+        if kind == "note-on!":  # after "v5": the note-on it sets the loudness of
+            return self._note_event(ch, allow_velocity=False, only_on=True)
         return None
 
     # -- pieces of the machine ------------------------------------------------------------------
 
     def _body(self, state, ch: str):
-        """Between events. state = ("body", after_wait) or ("bar", first_bar_of_piece)."""
-        after_wait = state[0] == "bar" or state[1]
+        """Between events, in the canonical order the encoder writes: a meter change only at
+        the start of a bar, then a tempo change, then notes (each "@" and "v" right before the
+        note it sets up), a wait, a bar line after a wait. States: ("bar", first_bar_of_piece)
+        just after a bar line, ("body", after_wait, stage) elsewhere."""
+        if state[0] == "bar":
+            first, after_wait, stage = state[1], True, BAR_START
+        else:
+            first, after_wait, stage = False, state[1], state[2]
         if ch == g.WAIT:
-            return ("body", True), Action(wait=True)
+            return ("body", True, TICK_START), Action(wait=True)
         if ch == g.BAR_LINE:
             if state[0] == "bar":  # "\n\n": the piece ends here (never right after the header)
-                return None if state[1] else (("done",), Action(end=True))
+                return None if first else (("done",), Action(end=True))
+            if stage in (AFTER_METER, AFTER_TEMPO):  # a setting that nothing follows
+                return None
             if after_wait:
                 return ("bar", False), Action()
             return ("end",), Action(end=True)  # the separator's first newline
+        if ch == g.METER and stage == BAR_START and not first:
+            return ("meter#", "", False), Action(new_event=True)
+        if ch == g.TEMPO and stage in (BAR_START, TICK_START, AFTER_METER) and not first:
+            return ("tempo#", "", False), Action(new_event=True)
+        return self._note_event(ch, allow_velocity=True)
+
+    def _after_switch(self, ch: str):
+        """A switch sets up a note; a wait only where no note can follow (all keys sounding and
+        none releasable yet: the constraint prefers a note wherever one is allowed)."""
+        if ch == g.WAIT:
+            return ("body", True, TICK_START), Action(wait=True, after_switch=True)
+        if ch == g.VELOCITY and self.bins:
+            return ("v",), Action(new_event=True, note_kind=ON, note_set=ALL_KEYS)
+        return self._note_event(ch, allow_velocity=False)
+
+    def _note_event(self, ch: str, allow_velocity: bool, only_on: bool = False):
+        """A note event, an instrument switch or a loudness, which a note must follow."""
         if ch == g.NOTE_ON:
             return ("on",), Action(note_kind=ON, note_set=frozenset(range(PITCHES)), new_event=True)
+        if only_on:
+            return None
         if ch == g.NOTE_OFF:
             return ("off",), Action(note_kind=OFF, note_set=frozenset(range(PITCHES)))
-        if ch == g.INSTRUMENT:
-            return ("@",), Action(new_event=True, is_switch=True)
-        if ch == g.VELOCITY and self.bins:
-            return ("v",), Action(new_event=True)
-        if ch == g.TEMPO:
-            return ("tempo#", 0, 0, False), Action(new_event=True)
-        if ch == g.METER:
-            return ("meter#", 0, 0, False), Action(new_event=True)
+        if ch == g.INSTRUMENT and allow_velocity:  # only where some instrument has a use
+            switch = Action(new_event=True, is_switch=True, instrument_set=self.settings.programs)
+            return ("@",), switch
+        if ch == g.VELOCITY and self.bins and allow_velocity:  # only where a note-on may follow
+            return ("v",), Action(new_event=True, note_kind=ON, note_set=ALL_KEYS)
         return None
 
     def _pitch_class(self, state, ch: str):
@@ -146,49 +203,42 @@ class MidiEventsSyntax:
         if octave < 0 or pitch >= PITCHES:
             return None
         kind = ON if state[0] == "on." else OFF
-        return ("body", False), Action(note_kind=kind, note_set=frozenset([pitch]), note=pitch)
+        after = ("body", False, IN_NOTES)
+        return after, Action(note_kind=kind, note_set=frozenset([pitch]), note=pitch)
 
-    def _number(self, state, ch: str, low: int, high: int, most: int):
+    def _tempo(self, state, ch: str):
         """Tempo digits; in the header the number ends at the gap, in the body at any event."""
-        _, value, digits, header = state
+        _, written, header = state
         if ch in g.DIGITS:
-            new = (value * 10 + int(ch), digits + 1)
-            if digits < most and _number_viable(*new, low, high, most):
-                return ("tempo#", *new, header), Action()
-            return None
-        if digits == 0 or not low <= value <= high:
+            return (
+                (("tempo#", written + ch, header), Action())
+                if (written + ch in self.tempo_prefixes)
+                else None
+            )
+        if written not in self.settings.tempos:
             return None
         if header:
             return (("meter",), Action()) if ch == g.HEADER_GAP else None
-        return self._body(("body", False), ch)
+        return self._body(("body", False, AFTER_TEMPO), ch)
 
     def _meter(self, state, ch: str):
-        _, value, digits, header = state
-        if ch in g.DIGITS:
-            new = (value * 10 + int(ch), digits + 1)
-            if digits < 2 and _number_viable(*new, 1, g.MAX_METER_NUMERATOR, 2):
-                return ("meter#", *new, header), Action()
-            return None
-        if ch == "/" and digits and 1 <= value <= g.MAX_METER_NUMERATOR:
-            return ("meter/", 0, 0, header), Action()
-        return None
-
-    def _denominator(self, state, ch: str):
-        _, value, digits, header = state
-        if ch in g.DIGITS:
-            new = (value * 10 + int(ch), digits + 1)
-            if digits < 2 and _in_set_viable(*new, g.METER_DENOMINATORS, 2):
-                return ("meter/", *new, header), Action()
-            return None
-        if not digits or value not in g.METER_DENOMINATORS:
+        """Numerator, "/", denominator; the header's meter ends at the newline."""
+        _, written, header = state
+        if ch in g.DIGITS or ch == "/":
+            return (
+                (("meter#", written + ch, header), Action())
+                if (written + ch in self.meter_prefixes)
+                else None
+            )
+        if written not in self.settings.meters:
             return None
         if header:
             return (("bar", True), Action()) if ch == g.BAR_LINE else None
-        return self._body(("body", False), ch)
+        return self._body(("body", False, AFTER_METER), ch)
 
     def _program_digit(self, value: int, digits: int, ch: str):
         new = (value * 10 + int(ch), digits + 1)
-        reachable = frozenset(_completions(*new))
+        reachable = frozenset(_completions(*new)) & self.settings.programs
         if not reachable:
             return None
         return ("@#", *new), Action(instrument_set=reachable)
@@ -197,9 +247,9 @@ class MidiEventsSyntax:
         _, value, digits = state
         if ch in g.DIGITS:
             return self._program_digit(value, digits, ch) if digits < 3 else None
-        if value > 127:
+        if value not in self.settings.programs:
             return None
-        follow = self._body(("body", False), ch)
+        follow = self._after_switch(ch)
         if follow is None:
             return None
         nxt, action = follow
@@ -212,17 +262,13 @@ class MidiEventsSyntax:
             end=action.end,
             new_event=action.new_event,
             is_switch=action.is_switch,
+            after_switch=action.after_switch,
         )
         return nxt, merged
 
 
-def _in_set_viable(value: int, digits: int, allowed, most: int) -> bool:
-    """Some completion of a number written so far (≤ `most` digits) is one of `allowed`."""
-    if value in allowed:
-        return True
-    return digits < most and any(
-        _in_set_viable(value * 10 + k, digits + 1, allowed, most) for k in range(10)
-    )
+def _prefixes(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(w[:i] for w in words for i in range(1, len(w) + 1))
 
 
 def _completions(value: int, digits: int) -> list[int]:
@@ -240,9 +286,17 @@ def _completions(value: int, digits: int) -> list[int]:
 class MidiEventsConstraint(Constraint):
     """The syntax tables plus per-sample sounding keys, all as tensors."""
 
-    def __init__(self, vocab: list[str], ticks_per_beat: int, velocity_bins: int):
-        self.syntax = MidiEventsSyntax(velocity_bins)
+    def __init__(
+        self,
+        vocab: list[str],
+        ticks_per_beat: int,
+        velocity_bins: int,
+        profile: CorpusProfile | None = None,
+    ):
+        self.settings = Settings.from_profile(profile)
+        self.syntax = MidiEventsSyntax(velocity_bins, self.settings)
         self.limit = max_ticks(ticks_per_beat)
+        self.max_melodic, self.max_voices, self.min_notes = _sizes(profile)
         self._compile(vocab)
 
     def _compile(self, vocab: list[str]) -> None:
@@ -271,6 +325,7 @@ class MidiEventsConstraint(Constraint):
         self.end = full(False, torch.bool)
         self.new_event = full(False, torch.bool)
         self.is_switch = full(False, torch.bool)
+        self.after_switch = full(False, torch.bool)
         for s, row in enumerate(rows):
             for c, cell in enumerate(row):
                 if cell is None:
@@ -286,6 +341,7 @@ class MidiEventsConstraint(Constraint):
                 self.end[s, c] = action.end
                 self.new_event[s, c] = action.new_event
                 self.is_switch[s, c] = action.is_switch
+                self.after_switch[s, c] = action.after_switch
         # the instrument a state's switching characters switch to (one per state, or -1)
         self.switch_target = self.instrument.max(dim=1).values
         self.note_sets = _membership(note_sets, PITCHES)
@@ -314,6 +370,10 @@ class MidiEventsConstraint(Constraint):
         self.fresh_by = torch.zeros_like(self.held_by)
         self.used = torch.zeros(batch, INSTRUMENTS, dtype=torch.bool, device=device)
         self.ticks = torch.zeros(batch, dtype=torch.long, device=device)
+        self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        self.closing = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.program_ok = torch.zeros(INSTRUMENTS, dtype=torch.bool, device=device)
+        self.program_ok[sorted(self.settings.programs)] = True
         if int(self.distance[0]) >= UNREACHABLE:
             raise RnnMusicError(
                 "this model's vocabulary cannot spell a whole midi-events piece, so --strict "
@@ -331,17 +391,20 @@ class MidiEventsConstraint(Constraint):
         free = (sounding.float() @ self.set_columns) < self.set_sizes  # (B, K)
         return free, (releasable.float() @ self.set_columns) > 0
 
-    def allowed(self, steps_left: int) -> torch.Tensor:
+    def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         s = self.state
         nxt = self.next_state[s]  # (B, V)
         ok = self.distance[nxt] < UNREACHABLE
+        held = self.held_by.sum(1)
 
         # a note event is judged on the instrument it plays on: the current one, or the one
         # that the character itself switches to (as in "@12-C4")
-        melodic = self.used[:, : INSTRUMENTS - 1].sum(1) < MELODIC_CHANNELS
-        playable = self.used | melodic[:, None]  # the decoder's 15-melodic-instruments rule
+        melodic = self.used[:, : INSTRUMENTS - 1].sum(1) < self.max_melodic
+        playable = self.used | melodic[:, None]  # no more instruments than training pieces
         playable[:, g.DRUMS] = True
+        playable &= self.program_ok[None, :]  # and only the corpus's instruments
         playable &= (self.ticks < self.limit)[:, None]  # a note needs a tick to end in
+        playable &= (held < self.max_voices)[:, None]  # no more voices than training pieces
         free_now, release_now = self._key_sets(self.current)
         free_now &= playable.gather(1, self.current[:, None])
         can_switch = self.switch_target[s] >= 0
@@ -352,6 +415,7 @@ class MidiEventsConstraint(Constraint):
         else:
             free_then, release_then = free_now, release_now
         switches = self.instrument[s] >= 0
+        ok &= ~switches | (self.instrument[s] != self.current[:, None])
         sets = self.note_set[s].clamp(min=0)
         free = torch.where(switches, free_then.gather(1, sets), free_now.gather(1, sets))
         releasable = torch.where(
@@ -359,28 +423,48 @@ class MidiEventsConstraint(Constraint):
         )
         kind = self.note_kind[s]
         ok &= (kind == 0) | ((kind == ON) & free) | ((kind == OFF) & releasable)
-
-        held = self.held_by.sum(1)
-        ok &= ~self.end[s] | (held == 0)[:, None]
+        iset = self.instrument_set[s]
+        if bool((iset >= 0).any()):  # "@4…": some instrument it can become must have a use
+            useful = playable | (self.held_by > self.fresh_by)  # (B, I)
+            useful[self.rows, self.current] = False  # "@0" on program 0 says nothing
+            wanted = self.instrument_sets[iset.clamp(min=0)]  # (B, V, I)
+            ok &= (iset < 0) | (wanted & useful[:, None, :]).any(-1)
         ok &= ~self.wait[s] | (self.ticks < self.limit)[:, None]
 
-        # closing: with the end in sight, only release what sounds (switching instrument or
-        # waiting a tick where that is needed) and end the piece. Far from the end (most steps)
-        # a bound on what closing can need skips the per-sample sums
+        # closing: with the deadline in sight, or where the model wished to end while notes
+        # sounded, only release what sounds (switching instrument or waiting a tick where that
+        # is needed) and end the piece. Far from the deadline (most steps) a bound on what
+        # closing can need skips the per-sample sums
+        has_notes = self.notes >= self.min_notes
+        due = torch.zeros_like(may_end)
+        closing = self.closing & has_notes  # a piece without its notes plays on
         bound = self.longest_finish + 3 * int(held.max()) + 5 * INSTRUMENTS + 1 + CLOSING_MARGIN
-        if steps_left <= bound:
+        if int(steps_left.min()) <= bound or bool(closing.any()):
             fresh = self.fresh_by.sum(1) > 0
             instruments = (self.held_by > 0).sum(1)
             need = self.distance[s] + 3 * held + 5 * instruments + fresh.long()
-            closing = steps_left <= need + CLOSING_MARGIN
-            if bool(closing.any()):
-                narrowed = ok & self._closing_moves(s, nxt, fresh)
-                use = closing & narrowed.any(1)  # a sample that cannot close keeps its moves
-                ok = torch.where(use[:, None], narrowed, ok)
+            due = steps_left <= need + CLOSING_MARGIN  # the hard limit wins over the rest
+            closing |= due
+        may_stop = (held == 0) & ((may_end & has_notes) | due)
+        ok &= ~self.end[s] | may_stop[:, None]
+        if bool(closing.any()):
+            narrowed = ok & self._closing_moves(s, nxt, fresh)
+            use = closing & narrowed.any(1)  # a sample that cannot close keeps its moves
+            ok = torch.where(use[:, None], narrowed, ok)
+        pointless = self.after_switch[s]  # "@12." where "@12+C4" could be: a note it is
+        ok &= ~pointless | ~(ok & (kind != 0)).any(1, keepdim=True)
         ok |= self.is_done[s][:, None]
         if not bool(ok.any(1).all()):  # cannot happen by construction; never hand NaNs on
             ok[~ok.any(1)] = True
         return ok
+
+    def ending(self) -> torch.Tensor:
+        """The separator's first newline, where the piece has its notes (a sample still short
+        of them must go on, whatever the model says)."""
+        return self.end[self.state] & (self.notes >= self.min_notes)[:, None]
+
+    def close(self, which: torch.Tensor) -> None:
+        self.closing |= which
 
     def _closing_moves(self, s, nxt, fresh) -> torch.Tensor:
         releasable_by = self.held_by > self.fresh_by  # (B, I)
@@ -416,6 +500,7 @@ class MidiEventsConstraint(Constraint):
             used[player] = used[player] | on
             self.held_by.view(-1)[player] += on.long() - off.long()
             self.fresh_by.view(-1)[player] += on.long()
+            self.notes += on.long()
         wait = self.wait[s, ids] & live
         if bool(wait.any()):
             self.fresh_by[wait] = 0
@@ -437,12 +522,30 @@ _TABLES = (
     "end",
     "new_event",
     "is_switch",
+    "after_switch",
     "switch_target",
     "note_sets",
     "instrument_sets",
     "is_done",
     "distance",
 )
+
+
+def _sizes(profile: CorpusProfile | None) -> tuple[int, int, int]:
+    """Most melodic instruments and voices at once that typical training pieces have, and
+    the notes a piece needs before it may end (16, or fewer if training pieces have fewer)."""
+    melodic, voices, notes = MELODIC_CHANNELS, PITCHES * INSTRUMENTS, 1
+    if profile is not None:
+        typical_melodic = profile.quantile(MELODIC, TYPICAL)
+        typical_voices = profile.quantile(POLYPHONY, TYPICAL)
+        fewest_notes = profile.quantile(NOTES, 0.0)
+        if typical_melodic is not None:
+            melodic = min(MELODIC_CHANNELS, max(1, math.ceil(typical_melodic)))
+        if typical_voices is not None:
+            voices = max(1, math.ceil(typical_voices))
+        if fewest_notes is not None:
+            notes = max(1, min(MIN_NOTES, int(fewest_notes)))
+    return melodic, voices, notes
 
 
 def _membership(sets: dict[frozenset, int], size: int) -> torch.Tensor:

@@ -10,11 +10,19 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 
+from rnnmusic.codecs.abc.fields import declared_signature
 from rnnmusic.codecs.tab.abc_screen import too_hard_for_music21
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
-from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, signature_fits, tab_from_notes
+from rnnmusic.codecs.tab.model import (
+    DEFAULT_GRID,
+    Tab,
+    choose_grid,
+    signature_fits,
+    tab_from_notes,
+)
 from rnnmusic.errors import CodecError
 
 GUITAR_OCTAVE = -12  # written treble-clef melody → sounding guitar pitch
@@ -42,8 +50,9 @@ def split_tunes(text: str) -> list[str]:
     return tunes
 
 
-def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int = DEFAULT_GRID) -> list[Tab]:
-    """One Tab per readable tune; a file with none is a CodecError."""
+def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int | None = None) -> list[Tab]:
+    """One Tab per readable tune (each on `grid`, or with None on the coarsest grid from 16 up
+    that holds its rhythm); a file with none is a CodecError."""
     text = _read(path)
     tunes = split_tunes(text)
     if not tunes:
@@ -90,8 +99,9 @@ def _read(path: str | Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def tune_to_tab(tune: str, tuning: tuple[int, ...], grid: int = DEFAULT_GRID) -> Tab | None:
-    """The first voice of one ABC tune as fingered tab, or None if it has no notes."""
+def tune_to_tab(tune: str, tuning: tuple[int, ...], grid: int | None = None) -> Tab | None:
+    """The first voice of one ABC tune as fingered tab, or None if it has no notes; `grid`
+    None picks the coarsest grid from 16 up that holds every onset (triplets: 24 or 48)."""
     import music21
 
     with warnings.catch_warnings(), _without_beaming():
@@ -100,6 +110,9 @@ def tune_to_tab(tune: str, tuning: tuple[int, ...], grid: int = DEFAULT_GRID) ->
     parts = list(getattr(score, "parts", [])) or [score]
     part = parts[0]
     flat = part.flatten()
+    if grid is None:
+        onsets = {_whole(e.offset) for e in flat.notes if not e.duration.isGrace}
+        grid = choose_grid(onsets, fallback=DEFAULT_GRID)
     raw = _melody(flat, grid)
     if not raw:
         return None
@@ -107,7 +120,11 @@ def tune_to_tab(tune: str, tuning: tuple[int, ...], grid: int = DEFAULT_GRID) ->
     _, pitches = fit_to_range([p for _, p, _ in raw], low, high, GUITAR_OCTAVE)
     notes = [PitchedNote(s, p, n) for (s, _, n), p in zip(raw, pitches, strict=True)]
     fingered, _ = finger(notes, tuning)
-    signature = _time_signature(flat, grid)
+    declared = declared_signature(tune)
+    if declared is not None and signature_fits(declared, grid):
+        signature = declared  # music21 re-bars a tune whose bars overfill M:, and its meters vary
+    else:
+        signature = _time_signature(flat, grid)
     bars = _bar_lengths(part, grid)
     return tab_from_notes(fingered, bars, tuning, grid, signature, _tempo(flat))
 
@@ -124,6 +141,11 @@ def _without_beaming() -> Iterator[None]:
         yield
     finally:
         stream.Stream.makeBeams = original  # type: ignore[method-assign]
+
+
+def _whole(quarters) -> Fraction:
+    """music21's offsets (floats, or Fractions for tuplets) in whole notes."""
+    return Fraction(quarters).limit_denominator(10_000) / 4
 
 
 def _steps(quarters: float, grid: int) -> int:

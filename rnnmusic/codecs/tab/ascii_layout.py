@@ -17,7 +17,9 @@ _STAFF_LINE = re.compile(r"^(\s*)([A-Ga-g][#b]?)?(\s*)([|:\[\-0-9].*)$")
 _TEMPO = re.compile(r"(?i)(?:tempo|bpm)\s*[:=]?\s*(\d{2,3})|(\d{2,3})\s*bpm")
 _TIME = re.compile(r"(?i)\btime(?:\s*signature)?\s*[:=]?\s*(\d{1,2})\s*/\s*(\d{1,2})")
 _TUNING = re.compile(r"(?i)^\s*tuning\s*[:=]?\s*(.+)$")
-_OWN_GRID = re.compile(r"(?i)grid:\s*1/(\d+)\s+note,\s*(\d+)\s+columns per step")
+_OWN_GRID = re.compile(
+    r"(?i)grid:\s*1/(\d+)\s+note,\s*(\d+)\s+columns? per step(,\s*one more where a fret has)?"
+)
 _PART_NAME = re.compile(r"(?i)\b(guitar|gtr|git|bass|uke|ukulele|banjo)\b\.?\s*(\d*)")
 _SPAN = re.compile(r"(?i)(p\.?\s?m\.?|let\s*ring)((?:[-._|~]| (?=[-._|]))*)")
 
@@ -44,6 +46,7 @@ class FileInfo:
     tuning: list[int] | None = None  # pitches, or pitch classes if no octaves were given
     tuning_has_octaves: bool = False
     own_grid: tuple[int, int] | None = None  # (grid, columns per step) from our own writer
+    wide_frets: bool = False  # … whose steps with a two-digit fret are one column wider
 
 
 # -- finding staves -------------------------------------------------------------------------
@@ -151,6 +154,7 @@ def read_info(lines: list[str]) -> FileInfo:
             _read_tuning(m.group(1), info)
         if info.own_grid is None and (m := _OWN_GRID.search(raw)):
             info.own_grid = (int(m.group(1)), int(m.group(2)))
+            info.wide_frets = m.group(3) is not None
     return info
 
 

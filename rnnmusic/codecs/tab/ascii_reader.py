@@ -34,17 +34,17 @@ from rnnmusic.codecs.tab.model import (
     BEND,
     BEND_RELEASE,
     DEFAULT_GRID,
-    GRIDS,
     HARMONIC,
+    HIGHEST_FRET,
     LEGATO,
     MARK_PRIORITY,
-    MAX_FRET,
     NO_MARK,
     PALM_MUTE,
     SLIDE,
     VIBRATO,
     Tab,
     TabNote,
+    is_grid,
     signature_fits,
     tab_from_notes,
 )
@@ -82,6 +82,7 @@ class _Event:
     column: int  # in the raw line
     fret: int | None
     marks: set[str]
+    width: int = 1  # characters of the fret as written (2 for `12`)
 
 
 def scan_string(text: str, offset: int) -> tuple[list[_Event], int]:
@@ -94,9 +95,9 @@ def scan_string(text: str, offset: int) -> tuple[list[_Event], int]:
         ch = text[i]
         if ch.isdigit():
             j = i + 1
-            if j < len(text) and text[j].isdigit() and int(text[i : j + 1]) <= MAX_FRET:
+            if j < len(text) and text[j].isdigit() and int(text[i : j + 1]) <= HIGHEST_FRET:
                 j += 1
-            event = _Event(offset + i, int(text[i:j]), {pending} if pending else set())
+            event = _Event(offset + i, int(text[i:j]), {pending} if pending else set(), j - i)
             pending = None
             i = _after_marks(text, j, event)
             events.append(event)
@@ -107,8 +108,8 @@ def scan_string(text: str, offset: int) -> tuple[list[_Event], int]:
         elif ch == "<":
             end = text.find(">", i)
             digits = text[i + 1 : end] if end > i else ""
-            if digits.isdigit() and int(digits) <= MAX_FRET:
-                events.append(_Event(offset + i, int(digits), {HARMONIC}))
+            if digits.isdigit() and int(digits) <= HIGHEST_FRET:
+                events.append(_Event(offset + i, int(digits), {HARMONIC}, end + 1 - i))
                 i = end + 1
             else:
                 unknown += 1
@@ -180,10 +181,11 @@ def _staff_bars(staff: Staff, skipped: list[str]) -> list[list[tuple[int, str]]]
 
 
 def _bar_steps(onsets: list[int], width: int, bar_len: int) -> list[int]:
-    """Grid steps of a bar's onset columns. The closest two notes set the column unit, the bar's
-    width in units gives its number of slots, and the slots share the bar's steps evenly. Dashes
-    before the first note are padding up to one unit or PADDING columns (`|-0---2---|`,
-    `|---3-5-|`); more mean a rest."""
+    """Grid steps of a bar's onset columns. The closest two notes set the column unit and the
+    bar's width in units its number of even slots, rounded to a count that divides the bar
+    (9 slots of a 16-step bar are read as 8 eighths, not as uneven steps), so notes written
+    evenly are read evenly. Dashes before the first note are padding up to one unit or
+    PADDING columns (`|-0---2---|`, `|---3-5-|`); more mean a rest."""
     if not onsets:
         return []
     gaps = [b - a for a, b in zip(onsets, onsets[1:], strict=False)]
@@ -191,10 +193,14 @@ def _bar_steps(onsets: list[int], width: int, bar_len: int) -> list[int]:
     first = onsets[0]
     lead = first if first <= max(unit, PADDING) else first % unit
     slots = [round((c - lead) / unit) for c in onsets]
-    count = max(round(width / unit), slots[-1] + 1, 1)
-    if bar_len % count == 0:
+    natural = max(round(width / unit), 1)
+    needed = slots[-1] + 1
+    even = [c for c in range(needed, bar_len + 1) if bar_len % c == 0]
+    if even:
+        count = min(even, key=lambda c: (abs(c - natural), c))
         steps = [slot * (bar_len // count) for slot in slots]
-    else:
+    else:  # more slots than steps: keep their order, spread below
+        count = max(natural, needed)
         steps = [round(slot * bar_len / count) for slot in slots]
     return _spread([min(step, bar_len - 1) for step in steps])
 
@@ -245,14 +251,26 @@ def _place_by_bars(staff: Staff, widths: list[int], found, part: Part, info: Fil
         in_bar = by_bar[index]
         columns = sorted({c for _, c, _ in in_bar})
         if info.own_grid is not None:
-            per_step = info.own_grid[1]
-            length = max(1, round((width - 1) / per_step))
-            steps = [max(0, round((c - 1) / per_step)) for c in columns]
+            wide = {c for _, c, e in in_bar if e.width > 1} if info.wide_frets else set()
+            steps, length = _own_steps(columns, width, info.own_grid[1], wide)
         else:
             steps, length = _bar_steps(columns, width, bar_len), bar_len
         step_of = dict(zip(columns, steps, strict=True))
         length = max([length, *(step + 1 for step in steps)])
         _add_bar(part, [(step_of[c], s, e) for s, c, e in in_bar], length, staff)
+
+
+def _own_steps(
+    columns: list[int], width: int, per_step: int, wide: set[int]
+) -> tuple[list[int], int]:
+    """Steps of a bar our writer made: after a one-column margin every step takes `per_step`
+    columns, one more where a two-digit fret starts (`wide`)."""
+    starts, column = [], 1
+    while column < width:
+        starts.append(column)
+        column += per_step + (column in wide)
+    steps = [max(0, bisect_right(starts, c) - 1) for c in columns]
+    return steps, max(1, len(starts))
 
 
 def _place_by_unit(staff: Staff, found, part: Part, grid: int, bar_len: int) -> None:
@@ -302,13 +320,14 @@ def _add_bar(part: Part, bar_notes, length: int, staff: Staff | None) -> None:
 # -- the whole file -------------------------------------------------------------------------
 
 
-def read_ascii(text: str, grid: int = DEFAULT_GRID) -> Reading:
+def read_ascii(text: str, grid: int | None = None) -> Reading:
     """Every part (instrument) found in the text; `skipped` says what could not be read."""
     lines = text.split("\n")
     skipped: list[str] = []
     info = read_info(lines)
+    grid = grid or DEFAULT_GRID
     if info.own_grid is not None:
-        grid = info.own_grid[0] if info.own_grid[0] in GRIDS else grid
+        grid = info.own_grid[0] if is_grid(info.own_grid[0]) else grid
     staves = find_staves(lines, skipped)
     parts: list[Part] = []
     for staff in staves:

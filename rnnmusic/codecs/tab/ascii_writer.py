@@ -1,37 +1,91 @@
 """ASCII tab a guitarist can read: a header with tempo, time and tuning, then staves of aligned
 bars, highest string on top as usual.
 
-Every grid step takes the same number of columns (two, or three on grids coarser than a
-sixteenth), so the spacing shows the rhythm and our own reader gets the exact steps back.
-Hammer-ons, pull-offs and slides are written between the two notes (`5h7`, `7p5`, `5/7`, `7\\5`),
-bends, vibrato and harmonics after the note (`7b`, `7r`, `7~`, `7*`) where the column is free,
-palm muting as a `PM----` line above the staff.
+Every step of the shown grid takes the same number of columns (two; three on an eighth grid;
+one on grids finer than a sixteenth where no string has notes on neighbouring steps), so the
+spacing shows the rhythm. A step where some string has a two-digit fret is one column wider on
+every string, so the fret never runs into its neighbours (`-12-5-`, never `125`). The `Grid:`
+line says all this, and our own reader uses it to get the exact steps back.
+
+The shown grid is the coarsest (from the tab's grid down to a sixteenth) that holds every onset:
+a g48 tab of plain sixteenths is shown in sixteenths. Hammer-ons, pull-offs and slides are
+written between the two notes (`5h7`, `7p5`, `5/7`, `7\\5`), bends, vibrato and harmonics after
+the note (`7b`, `7r`, `7~`, `7*`) where the column is free, palm muting as a `PM----` line above
+the staff, dead notes as `x` (their fret, where the hand rests, is not shown).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from math import gcd
 
 from rnnmusic.codecs.tab.model import (
     BEND,
     BEND_RELEASE,
     DEAD,
+    DEFAULT_GRID,
     FRET_CHARS,
     HARMONIC,
     LEGATO,
+    MUTED,
     PALM_MUTE,
     SLIDE,
     STANDARD,
     TUNINGS,
     VIBRATO,
+    Column,
     Tab,
+    is_grid,
     pitch_name,
 )
 
 LINE_WIDTH = 80  # staves wrap before this many columns (a bar wider than this gets a line)
+WIDE_FRET = "one more where a fret has two digits"  # the Grid line's promise, read back
 _AFTER_MARKS = {BEND: "b", BEND_RELEASE: "r", VIBRATO: "~", HARMONIC: "*"}
 
 
-def columns_per_step(grid: int) -> int:
-    return 3 if grid <= 8 else 2
+@dataclass(frozen=True)
+class Layout:
+    """How the tab's grid is shown: `every` tab steps make one shown step of `columns`."""
+
+    grid: int  # the shown grid (steps per whole note)
+    every: int
+    columns: int
+
+
+def layout_for(tab: Tab) -> Layout:
+    """The coarsest shown grid (down to a sixteenth, or the tab's own grid if coarser) that
+    holds every onset and bar line, and the columns a shown step needs."""
+    onsets = [n.start for n in tab.notes()]
+    common = gcd(*onsets, *(len(bar) for bar in tab.bars), tab.grid)
+    floor = min(tab.grid, DEFAULT_GRID)
+    fitting = [
+        d
+        for d in range(1, common + 1)
+        if common % d == 0 and is_grid(tab.grid // d) and tab.grid // d >= floor
+    ]
+    every = max(fitting, default=1)
+    grid = tab.grid // every
+    if grid <= 8:
+        return Layout(grid, every, 3)
+    if grid > DEFAULT_GRID and _closest_on_a_string(tab) >= 2 * every:
+        return Layout(grid, every, 1)
+    return Layout(grid, every, 2)
+
+
+def _closest_on_a_string(tab: Tab) -> int:
+    """The fewest tab steps between two strikes on one string (a large number if none)."""
+    closest = 1 << 30
+    last: dict[int, int] = {}
+    for note in tab.notes():
+        if note.string in last:
+            closest = min(closest, note.start - last[note.string])
+        last[note.string] = note.start
+    return closest
+
+
+def grid_line(layout: Layout) -> str:
+    return f"Grid: 1/{layout.grid} note, {layout.columns} columns per step, {WIDE_FRET}"
 
 
 def string_labels(tuning: tuple[int, ...]) -> list[str]:
@@ -52,7 +106,7 @@ def _tuning_line(tuning: tuple[int, ...]) -> str:
 
 
 def format_ascii(tab: Tab, title: str = "") -> str:
-    width = columns_per_step(tab.grid)
+    layout = layout_for(tab)
     lines = []
     if title:
         lines.append(title)
@@ -61,9 +115,9 @@ def format_ascii(tab: Tab, title: str = "") -> str:
     if tab.time_signature:
         lines.append(f"Time: {tab.time_signature[0]}/{tab.time_signature[1]}")
     lines.append(_tuning_line(tab.tuning if tab.tuning else STANDARD))
-    lines.append(f"Grid: 1/{tab.grid} note, {width} columns per step")
+    lines.append(grid_line(layout))
     lines.append("")
-    rendered = [_render_bar(tab, bar, width) for bar in tab.bars]
+    rendered = [_render_bar(tab, bar, layout) for bar in tab.bars]
     labels = string_labels(tab.tuning)
     label_width = max(len(label) for label in labels)
     system: list[tuple[list[str], str]] = []
@@ -92,62 +146,81 @@ def _staff(system, labels: list[str], label_width: int) -> list[str]:
     return out
 
 
-def _render_bar(tab: Tab, bar, width: int) -> tuple[list[str], str]:
-    """Each string's characters for the bar (after a one-column margin) and the PM line."""
-    strings = tab.strings
-    size = 1 + width * len(bar)
-    rows = [["-"] * size for _ in range(strings)]
-    muted_steps: list[int] = []
-    previous_fret: list[int | None] = [None] * strings
-    for step, column in enumerate(bar):
-        at = 1 + width * step
-        for s in range(strings):
-            cell, mark = column.cells[s], column.marks[s]
-            if cell not in FRET_CHARS and cell != DEAD:
-                continue
-            text = "x" if cell == DEAD else str(FRET_CHARS.index(cell))
-            rows[s][at : at + len(text)] = list(text)
-            if mark in (LEGATO, SLIDE) and at > 1 and rows[s][at - 1] == "-":
-                rows[s][at - 1] = _between(mark, previous_fret[s], FRET_CHARS.find(cell))
-            after = at + len(text)
-            if (
-                mark in _AFTER_MARKS
-                and after < size
-                and _free_after(rows[s], bar, s, width, after, mark)
-            ):
-                rows[s][after] = _AFTER_MARKS[mark]
-            if mark == PALM_MUTE:
-                muted_steps.append(step)
-            if cell != DEAD:
-                previous_fret[s] = FRET_CHARS.index(cell)
-    return ["".join(r) for r in rows], _pm_line(_muted_columns(bar, muted_steps, width, size))
-
-
-def _muted_columns(bar, muted_steps: list[int], width: int, size: int) -> list[bool]:
-    """Columns under the PM line: each muted note, joined to the next muted note when nothing
-    unmuted is struck in between."""
-    muted = [False] * size
-    for index, step in enumerate(muted_steps):
-        stop = step + 1
-        following = muted_steps[index + 1] if index + 1 < len(muted_steps) else None
-        if following is not None and not any(_struck(bar[s]) for s in range(step + 1, following)):
-            stop = following
-        first = 1 + width * step
-        muted[first : 1 + width * stop] = [True] * (width * (stop - step))
-    return muted
-
-
-def _struck(column) -> bool:
+def _struck(column: Column) -> bool:
     return any(c in FRET_CHARS or c == DEAD for c in column.cells)
 
 
-def _pm_line(muted: list[bool]) -> str:
-    """`PM--` over each run of palm-muted columns."""
-    line = [" "] * len(muted)
-    for i, on in enumerate(muted):
-        if on:
-            line[i] = "-" if i and muted[i - 1] else "P"
-            if line[i] == "-" and i >= 1 and line[i - 1] == "P":
+def _text(cell: str, mark: str) -> str:
+    if cell == DEAD or mark == MUTED:
+        return "x"
+    return str(FRET_CHARS.index(cell))
+
+
+def step_columns(bar: list[Column], layout: Layout) -> list[int]:
+    """The first column of each shown step of a bar (after the one-column margin), and the
+    bar's width as the last entry."""
+    starts, at = [], 1
+    for step in range(0, len(bar), layout.every):
+        starts.append(at)
+        column = bar[step]
+        wide = any(
+            len(_text(c, m)) > 1
+            for c, m in zip(column.cells, column.marks, strict=True)
+            if c in FRET_CHARS or c == DEAD
+        )
+        at += layout.columns + wide
+    return [*starts, at]
+
+
+def _render_bar(tab: Tab, bar: list[Column], layout: Layout) -> tuple[list[str], str]:
+    """Each string's characters for the bar (after a one-column margin) and the PM line."""
+    strings = tab.strings
+    starts = step_columns(bar, layout)
+    size = starts[-1]
+    rows = [["-"] * size for _ in range(strings)]
+    struck = []  # (shown step, string, text, mark, fret or None)
+    for shown, at in enumerate(starts[:-1]):
+        column = bar[shown * layout.every]
+        for s in range(strings):
+            cell, mark = column.cells[s], column.marks[s]
+            if cell in FRET_CHARS or cell == DEAD:
+                text = _text(cell, mark)
+                rows[s][at : at + len(text)] = list(text)
+                struck.append(
+                    (shown, s, text, mark, None if text == "x" else FRET_CHARS.index(cell))
+                )
+    previous_fret: list[int | None] = [None] * strings
+    for shown, s, text, mark, fret in struck:  # marks once every fret is in place
+        at = starts[shown]
+        if mark in (LEGATO, SLIDE) and at > 1 and rows[s][at - 1] == "-" and fret is not None:
+            rows[s][at - 1] = _between(mark, previous_fret[s], fret)
+        after = at + len(text)
+        if mark in _AFTER_MARKS and after < size and _free_after(rows[s], after, mark):
+            rows[s][after] = _AFTER_MARKS[mark]
+        if fret is not None:
+            previous_fret[s] = fret
+    muted = [shown for shown, _, _, mark, _ in struck if mark == PALM_MUTE]
+    return ["".join(r) for r in rows], _pm_line(bar, layout, starts, muted)
+
+
+def _pm_line(bar: list[Column], layout: Layout, starts: list[int], steps: list[int]) -> str:
+    """`PM--` over each palm-muted note, joined to the next muted note when nothing unmuted is
+    struck in between."""
+    steps = sorted(set(steps))
+    on = [False] * starts[-1]
+    for index, shown in enumerate(steps):
+        stop = shown + 1
+        following = steps[index + 1] if index + 1 < len(steps) else None
+        if following is not None and not any(
+            _struck(bar[k * layout.every]) for k in range(shown + 1, following)
+        ):
+            stop = following
+        on[starts[shown] : starts[stop]] = [True] * (starts[stop] - starts[shown])
+    line = [" "] * len(on)
+    for i, muted in enumerate(on):
+        if muted:
+            line[i] = "-" if i and on[i - 1] else "P"
+            if line[i] == "-" and line[i - 1] == "P":
                 line[i] = "M"
     return "".join(line)
 
@@ -158,15 +231,12 @@ def _between(mark: str, before: int | None, after: int) -> str:
     return "\\" if before is not None and after < before else "/"
 
 
-def _free_after(row: list[str], bar, s: int, width: int, after: int, mark: str) -> bool:
+def _free_after(row: list[str], after: int, mark: str) -> bool:
     """A mark after a note fits if its column is empty and, for bends (whose reader takes the
-    digits that follow as the bend's target), no note starts right after it."""
+    digits that follow as the bend's target), no fret starts right after it."""
     if row[after] != "-":
         return False
     if mark not in (BEND, BEND_RELEASE):
         return True
     following = after + 1
-    if (following - 1) % width == 0:
-        step = (following - 1) // width
-        return not (step < len(bar) and bar[step].cells[s] in FRET_CHARS)
-    return True
+    return not (following < len(row) and row[following].isdigit())

@@ -14,12 +14,13 @@ from rnnmusic.codecs.base import Codec, Option, Piece
 from rnnmusic.codecs.tab.abc_reader import read_abc_tabs
 from rnnmusic.codecs.tab.ascii_reader import read_ascii
 from rnnmusic.codecs.tab.ascii_writer import format_ascii
-from rnnmusic.codecs.tab.gp import read_gp_tab, write_gp5
+from rnnmusic.codecs.tab.gp import read_gp_tab
+from rnnmusic.codecs.tab.gp_writer import for_guitar_pro, write_gp5
 from rnnmusic.codecs.tab.grammar import format_tab, is_tab_text, parse_text
-from rnnmusic.codecs.tab.midi import read_midi_tab, write_midi
-from rnnmusic.codecs.tab.model import DEFAULT_GRID, GRIDS, TUNINGS, Tab
+from rnnmusic.codecs.tab.midi import describe_midi_reading, read_midi_tab, write_midi
+from rnnmusic.codecs.tab.model import GRIDS, MAX_GRID, TUNINGS, Tab, is_grid
 from rnnmusic.codecs.text import read_text_file
-from rnnmusic.errors import CodecError
+from rnnmusic.errors import CodecError, RnnMusicError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ GP_EXTENSIONS = (".gp3", ".gp4", ".gp5")
 MIDI_EXTENSIONS = (".mid", ".midi")
 TEXT_EXTENSIONS = (".txt", ".tab")
 MAX_TAB_TEXT_BYTES = 16 * 1024 * 1024  # a tab this big is not one song; it takes minutes to read
+AUTO_GRID = "auto"
 
 
 @dataclass
@@ -49,10 +51,13 @@ class TabCodec(Codec):
     OPTIONS = (
         Option(
             "grid",
-            int,
-            DEFAULT_GRID,
-            "tab grid steps per whole note (16: sixteenths; 12, 24, 48 hold triplets)",
-            choices=GRIDS,
+            str,
+            AUTO_GRID,
+            "tab grid steps per whole note: 'auto' (default) picks per file the coarsest from 16 "
+            "up that holds every onset; 16 sixteenths, 48 sixteenths and triplets, 60 triplets "
+            "and quintuplets, 96 32nds and triplets (any of " + ", ".join(map(str, GRIDS)) + ", "
+            "or another a power of two times Guitar Pro's tuplets 3, 5, 7, 9, 11, 13, up to "
+            f"{MAX_GRID})",
         ),
         Option(
             "track",
@@ -69,19 +74,37 @@ class TabCodec(Codec):
         ),
     )
 
-    grid: int
+    grid: str
     track: int | None
     tuning: str
+
+    def validate_options(self) -> None:
+        if self.grid == AUTO_GRID:
+            return
+        if not (self.grid.isdigit() and is_grid(int(self.grid))):
+            raise RnnMusicError(
+                f"codec option --grid must be 'auto' or a grid such as 16, 48 or 60, got "
+                f"{self.grid!r} (steps per whole note: a power of two times 3, 5, 7, 9, 11 or "
+                f"13, from 4 to {MAX_GRID})"
+            )
+
+    @property
+    def fixed_grid(self) -> int | None:
+        """The grid asked for, or None for a grid chosen per file."""
+        return None if self.grid == AUTO_GRID else int(self.grid)
 
     def encode_file(self, path: str | Path) -> list[str]:
         ext = self.check_extension(path)
         tuning = TUNINGS[self.tuning]
         if ext in GP_EXTENSIONS:
-            tabs = [read_gp_tab(path, self.grid, self.track)]
+            reading = read_gp_tab(path, self.fixed_grid, self.track)
+            for remark in reading.remarks:
+                log.warning("%s: %s", path, remark)
+            tabs = [reading.tab]
         elif ext in MIDI_EXTENSIONS:
-            tabs = [read_midi_tab(path, tuning, self.grid, self.track)]
+            tabs = [read_midi_tab(path, tuning, self.fixed_grid, self.track)]
         elif ext == ".abc":
-            tabs = read_abc_tabs(path, tuning, self.grid)
+            tabs = read_abc_tabs(path, tuning, self.fixed_grid)
         else:
             tabs = self._read_text(path)
         pieces = [encode_tab(tab) for tab in tabs if tab.notes()]
@@ -89,11 +112,18 @@ class TabCodec(Codec):
             raise CodecError(path, "holds no notes")
         return pieces
 
+    def describe_input(self, path: str | Path) -> list[str]:
+        """What `convert` says about how it read a file: for MIDI, the instrument it took and
+        why, and the tempo."""
+        if Path(path).suffix.lower() in MIDI_EXTENSIONS:
+            return describe_midi_reading(path, self.track)
+        return []
+
     def _read_text(self, path: str | Path) -> list[Tab]:
         text = read_text_file(path, self.name, MAX_TAB_TEXT_BYTES)
         if is_tab_text(text):  # this codec's own text, e.g. a saved sample
             return [parse_text(piece)[0] for piece in self.split_pieces(text)]
-        reading = read_ascii(text, self.grid)
+        reading = read_ascii(text, self.fixed_grid)
         if not reading.tabs:
             raise CodecError(
                 path,
@@ -130,18 +160,28 @@ class TabCodec(Codec):
             "playable_share": sum(playable) / len(playable) if playable else 1.0,
         }
 
-    def constraint(self, vocab: list[str]):
+    def constraint(self, vocab: list[str], profile=None):
         """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
         from rnnmusic.codecs.tab.constraint import TabConstraint
 
-        return TabConstraint(vocab)
+        return TabConstraint(vocab, profile)
 
     def write(self, piece: Piece, path: str | Path) -> None:
         ext = self.check_output(path)
         tab = piece.tab if isinstance(piece, TabPiece) else parse_text(piece.text)[0]
         if ext == ".txt":
             Path(path).write_text(format_ascii(tab), encoding="utf-8")
-        elif ext == ".gp5":
+            return
+        # .gp5 and .mid play the same notes: both from the tab as Guitar Pro can spell it
+        tab, moved = for_guitar_pro(tab)
+        if moved:
+            log.warning(
+                "%s: %d note(s) moved to the nearest onset Guitar Pro can write (one beat "
+                "cannot hold a triplet and a quintuplet)",
+                path,
+                moved,
+            )
+        if ext == ".gp5":
             write_gp5(tab, path, title=Path(path).stem)
         else:
             write_midi(tab, path)

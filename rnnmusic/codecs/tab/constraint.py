@@ -188,7 +188,7 @@ def _distances(rows: list[list], done: list[bool], fixed: dict[int, int]) -> lis
 class TabConstraint(Constraint):
     """The syntax tables plus per-sample string bits and bar counts, all as tensors."""
 
-    def __init__(self, vocab: list[str]):
+    def __init__(self, vocab: list[str], profile=None):
         self.vocab_size = len(vocab)
         self.tables = compile_tables(tuple(vocab))
 
@@ -219,26 +219,28 @@ class TabConstraint(Constraint):
         super().feed(text, vocab)
         self.primed = True  # the first step checks that the prime's piece can still end
 
-    def allowed(self, steps_left: int) -> torch.Tensor:
+    def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         s = self.state
         string_bits = self.bits.gather(1, self.string_of[s][:, None])[:, 0]
         at = self.bar_row[s] + self.count
         room = self.count < self.longest
         key = string_bits | room.long() << 4 | self.full[at].long() << 5
         ok = self.met[key].gather(1, self.need[s])  # (B, V)
-        if steps_left > self.tables.most_needed and not self.primed:
+        going_on = ok & (self.cost_next[s] > 0)  # not the piece's last character
+        ok = torch.where(may_end[:, None] | ~going_on.any(1, keepdim=True), ok, going_on)
+        if int(steps_left.min()) > self.tables.most_needed and not self.primed:
             return ok
         # closing: after the move, the piece (and the bar it is in) must still fit
         pending = self.group_width[s] * self.extra[at + 1]
         cost = self.cost_next[s] + self.in_bar_next[s] * pending[:, None]
-        fits = ok & (cost < steps_left)
+        fits = ok & (cost < steps_left[:, None])
         can_end = fits.any(1, keepdim=True)
         if self.primed:
             self.primed = False
             if not bool(can_end.all()):
                 raise RnnMusicError(
                     f"with --strict the piece the prime begins cannot end within --length "
-                    f"{steps_left} characters; raise --length or shorten the prime"
+                    f"{int(steps_left.max())} characters; raise --length or shorten the prime"
                 )
         return torch.where(can_end, fits, ok)
 

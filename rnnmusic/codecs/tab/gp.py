@@ -1,41 +1,39 @@
-"""Guitar Pro 3/4/5 files through PyGuitarPro: exact rhythm, tuning and techniques in, and .gp5
-files out that Guitar Pro, TuxGuitar and MuseScore open.
+"""Guitar Pro 3/4/5 files through PyGuitarPro: exact rhythm, tuning and techniques in (writing is
+gp_writer.py).
 
-Reading keeps both voices of one track, quantised to the grid. Writing turns the grid back into
-beats: a new beat wherever a note starts or stops, notes still sounding from an earlier beat are
-tied, silence becomes rests, and each span is written as the durations (dotted, triplet) that
-add up to it.
+Reading keeps both voices of one track on a grid chosen for the file (the coarsest from 16 up
+that holds every onset, `choose_grid`) unless one is asked for. What the text cannot hold is
+said, never dropped silently: onsets moved to the grid, notes above fret 36, and two voices
+striking one string at once (the second note moves to another string with the same pitch when
+one is free, else it is lost, and either way the reading says so).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import guitarpro as gp
 
-from rnnmusic.codecs.tab.grammar import bar_signature
 from rnnmusic.codecs.tab.model import (
     BEND,
     BEND_RELEASE,
-    DEAD,
-    FRET_CHARS,
     HARMONIC,
+    HIGHEST_FRET,
     LEGATO,
     MARK_PRIORITY,
-    MAX_FRET,
     MAX_STRINGS,
     MIN_STRINGS,
+    MUTED,
     NO_MARK,
     PALM_MUTE,
-    REST,
     SLIDE,
-    SUSTAIN,
     VIBRATO,
     Tab,
     TabNote,
+    choose_grid,
     signature_fits,
     tab_from_notes,
 )
@@ -135,9 +133,34 @@ def pick_track(song: gp.Song, path: str | Path, track: int | None) -> gp.Track:
     return (guitars or pitched)[0]
 
 
+@dataclass
+class GpReading:
+    """A Guitar Pro track as a tab, and one sentence for each kind of thing that did not fit."""
+
+    tab: Tab
+    remarks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Struck:
+    """A note as the file has it, before it goes on the grid."""
+
+    onset: Fraction  # whole notes from the first bar
+    duration: Fraction
+    bar_end: Fraction  # where its bar ends (let-ring notes ring to there)
+    string: int  # 0 = the lowest string
+    fret: int
+    kind: gp.NoteType
+    mark: str
+    let_ring: bool
+    palm_mute: bool
+
+
 def _mark(note: gp.Note, beat: gp.Beat) -> str:
     effect = note.effect
     found = set()
+    if note.type == gp.NoteType.dead:
+        found.add(MUTED)
     if any(s in _INTO_SLIDES for s in effect.slides):
         found.add(SLIDE)
     if effect.isBend:
@@ -151,64 +174,160 @@ def _mark(note: gp.Note, beat: gp.Beat) -> str:
     return next((m for m in MARK_PRIORITY if m in found), NO_MARK)
 
 
-def read_gp_tab(path: str | Path, grid: int, track: int | None = None) -> Tab:
+def _whole(ticks: int) -> Fraction:
+    return Fraction(ticks, WHOLE)
+
+
+def read_gp_tab(path: str | Path, grid: int | None = None, track: int | None = None) -> GpReading:
+    """The chosen track on `grid` (None: the grid `choose_grid` picks for its onsets)."""
     song = parse_gp(path)
     chosen = pick_track(song, path, track)
     tuning = tuple(s.value for s in sorted(chosen.strings, key=lambda s: -s.number))
     strings = len(tuning)
-    notes: list[TabNote] = []
-    into_next: dict[int, str] = {}  # string → mark the next note there gets (hammer, slide)
-    bars: list[int] = []
-    position = 0
-
-    def steps(ticks: int | Fraction) -> int:
-        return round(Fraction(ticks) * grid / WHOLE)
-
     tempo = song.tempo
     signatures: Counter[tuple[int, int]] = Counter()
+    bar_lengths: list[Fraction] = []
+    struck: list[_Struck] = []
+    into_next: dict[int, str] = {}  # string → mark the next note there gets (hammer, slide)
+    position = Fraction(0)
     for index, measure in enumerate(chosen.measures):
         ts = measure.header.timeSignature
         signatures[(ts.numerator, ts.denominator.value)] += 1
-        length = max(1, steps(measure.length))
+        length = _whole(measure.length)
         beats = [(b, v) for v, voice in enumerate(measure.voices) for b in voice.beats]
         beats.sort(key=lambda item: (item[0].start, item[1]))
         for beat, _ in beats:
             mix = beat.effect.mixTableChange
             if index == 0 and mix is not None and mix.tempo is not None and mix.tempo.value > 0:
                 tempo = mix.tempo.value
-            start = position + steps(beat.start - measure.start)
-            duration = max(1, steps(beat.duration.time))
+            onset = position + _whole(beat.start - measure.start)
             for note in beat.notes:
                 string = strings - note.string  # GP counts from the highest string
-                if not 0 <= string < strings:
+                if not 0 <= string < strings or note.type == gp.NoteType.rest:
                     continue
-                if note.type == gp.NoteType.tie:
-                    notes.append(TabNote(start, string, -1, duration))  # extends, see below
-                    _remember_legato(note, string, into_next)
-                    continue
-                if note.type not in (gp.NoteType.normal, gp.NoteType.dead):
-                    continue
-                dead = note.type == gp.NoteType.dead
-                fret = None if dead else note.value
-                if fret is not None and not 0 <= fret <= MAX_FRET:
-                    continue
-                mark = _mark(note, beat)
-                pending = into_next.pop(string, None)
-                if pending is not None and not dead:
-                    mark = pending
+                mark = NO_MARK
+                if note.type != gp.NoteType.tie:
+                    mark = _mark(note, beat)
+                    pending = into_next.pop(string, None)
+                    if pending is not None and note.type == gp.NoteType.normal:
+                        mark = pending
                 _remember_legato(note, string, into_next)
-                length_steps = duration
-                if note.effect.letRing:
-                    length_steps = position + length - start  # rings to the bar's end
-                notes.append(TabNote(start, string, fret, length_steps, mark))
-        bars.append(length)
+                struck.append(
+                    _Struck(
+                        onset,
+                        _whole(beat.duration.time),
+                        position + length,
+                        string,
+                        note.value,
+                        note.type,
+                        mark,
+                        note.effect.letRing,
+                        note.effect.palmMute,
+                    )
+                )
+        bar_lengths.append(length)
         position += length
+    if grid is None:
+        grid = choose_grid({s.onset for s in struck}, bar_lengths)
+    remarks: list[str] = []
+    notes = _on_grid(struck, grid, remarks)
+    notes = _one_note_per_string(notes, tuning, remarks)
+    bars = [max(1, round(length * grid)) for length in bar_lengths]
     signature = signatures.most_common(1)[0][0] if signatures else None  # not a pickup's
     if signature is not None and not signature_fits(signature, grid):
         signature = None
-    return tab_from_notes(
-        _join_ties(notes), bars, tuning, grid, signature, min(400, max(20, tempo))
-    )
+    tab = tab_from_notes(notes, bars, tuning, grid, signature, min(400, max(20, tempo)))
+    return GpReading(tab, remarks)
+
+
+def _on_grid(struck: list[_Struck], grid: int, remarks: list[str]) -> list[TabNote]:
+    """The notes in grid steps, ties joined to the note they continue; notes above the text's
+    highest fret are left out, and both that and onsets moved to the grid are remarked."""
+    notes: list[TabNote] = []
+    last: dict[int, int | None] = {}  # string → index in notes of the note a tie continues
+    moved = too_high = 0
+    for s in sorted(struck, key=lambda s: (s.onset, s.kind != gp.NoteType.tie)):
+        start = round(s.onset * grid)
+        moved += (s.onset * grid).denominator != 1 and s.kind != gp.NoteType.tie
+        end = round((s.bar_end if s.let_ring else s.onset + s.duration) * grid)
+        if s.kind == gp.NoteType.tie:
+            index = last.get(s.string)
+            if index is not None:
+                held = notes[index]
+                stop = max(held.end, end)
+                notes[index] = TabNote(
+                    held.start, held.string, held.fret, stop - held.start, held.mark
+                )
+            continue
+        if not 0 <= s.fret <= HIGHEST_FRET:
+            too_high += 1
+            last[s.string] = None  # a tie after it must not lengthen an earlier note
+            continue
+        last[s.string] = len(notes)
+        fret, mark = s.fret, s.mark
+        if s.kind == gp.NoteType.dead and fret == 0:  # the text's `x`: the same note
+            fret, mark = None, PALM_MUTE if s.palm_mute else NO_MARK
+        notes.append(TabNote(start, s.string, fret, max(1, end - start), mark))
+    if moved:
+        remarks.append(
+            f"{moved} onset(s) moved to the nearest 1/{grid} note (a rhythm no grid the text "
+            "has can hold, such as a 13-tuplet, or a --grid too coarse for the file)"
+        )
+    if too_high:
+        remarks.append(f"{too_high} note(s) above fret {HIGHEST_FRET} left out")
+    return notes
+
+
+def _one_note_per_string(
+    notes: list[TabNote], tuning: tuple[int, ...], remarks: list[str]
+) -> list[TabNote]:
+    """A string sounds one note at a time. Where two notes are struck on one string at once
+    (two voices, or onsets the grid merged) the same fret is kept once; a different fret
+    moves to a free string where it sounds the same pitch, or else is lost."""
+    by_onset: dict[tuple[int, int], list[TabNote]] = defaultdict(list)
+    for note in notes:
+        by_onset[(note.start, note.string)].append(note)
+    kept: list[TabNote] = []
+    extras: list[TabNote] = []
+    doubled = 0
+    for group in by_onset.values():
+        kept.append(group[0])
+        for other in group[1:]:
+            if other.fret == group[0].fret:
+                doubled += 1
+            else:
+                extras.append(other)
+    moved = lost = 0
+    busy = {(n.start, n.string) for n in kept}
+    for note in extras:
+        pitch = tuning[note.string] + note.fret
+        free = [
+            s
+            for s in range(len(tuning))
+            if (note.start, s) not in busy
+            and 0 <= pitch - tuning[s] <= HIGHEST_FRET
+            and not any(k.string == s and k.start < note.start < k.end for k in kept)
+        ]
+        if not free:
+            lost += 1
+            continue
+        string = min(free, key=lambda s: abs(s - note.string))
+        kept.append(TabNote(note.start, string, pitch - tuning[string], note.length, note.mark))
+        busy.add((note.start, string))
+        moved += 1
+    if doubled:
+        remarks.append(f"{doubled} note(s) struck twice at once on one string kept once")
+    if moved:
+        remarks.append(
+            f"{moved} note(s) struck on a string that already sounded another note at that "
+            "moment (two voices) moved to another string with the same pitch"
+        )
+    if lost:
+        remarks.append(
+            f"{lost} note(s) struck on a string that already sounded another note at that "
+            "moment (two voices) left out: no other string was free for the pitch"
+        )
+    return sorted(kept, key=lambda n: (n.start, n.string))
 
 
 def _remember_legato(note: gp.Note, string: int, into_next: dict[int, str]) -> None:
@@ -218,214 +337,3 @@ def _remember_legato(note: gp.Note, string: int, into_next: dict[int, str]) -> N
         into_next[string] = LEGATO
     elif any(s in _LEGATO_SLIDES for s in note.effect.slides):
         into_next[string] = SLIDE
-
-
-def _join_ties(notes: list[TabNote]) -> list[TabNote]:
-    """Tie placeholders (fret -1) lengthen the note sounding on their string."""
-    result: list[TabNote] = []
-    last: dict[int, int] = {}  # string → index in result
-    for note in sorted(notes, key=lambda n: (n.start, n.fret != -1)):
-        if note.fret == -1:
-            index = last.get(note.string)
-            if index is not None:
-                held = result[index]
-                end = max(held.end, note.end)
-                result[index] = TabNote(
-                    held.start, held.string, held.fret, end - held.start, held.mark
-                )
-            continue
-        last[note.string] = len(result)
-        result.append(note)
-    return result
-
-
-# -- writing --------------------------------------------------------------------------------
-
-
-@dataclass
-class _Span:
-    """A stretch of a bar in which the same notes sound: one beat (split into tied beats if no
-    single duration fits)."""
-
-    start: int
-    length: int
-    strikes: dict[int, tuple[str, str]]  # string → (cell, mark) struck at the span's start
-    held: dict[int, str]  # string → fret char still sounding from before
-
-
-def _spans(bar, strings: int, sounding: dict[int, str]) -> list[_Span]:
-    """Cut a bar where notes start or stop; `sounding` (string → fret char) carries over bars."""
-    spans: list[_Span] = []
-    for step, column in enumerate(bar):
-        strikes, held = {}, {}
-        for s in range(strings):
-            cell = column.cells[s]
-            if cell in FRET_CHARS or cell == DEAD:
-                strikes[s] = (cell, column.marks[s])
-                sounding[s] = cell
-            elif cell == SUSTAIN and s in sounding:
-                held[s] = sounding[s]
-            elif cell == REST:
-                sounding.pop(s, None)
-        same = spans and not strikes and set(held) == set(spans[-1].strikes) | set(spans[-1].held)
-        if same:
-            spans[-1].length += 1
-        else:
-            spans.append(_Span(step, 1, strikes, held))
-    return spans
-
-
-def _durations(start: int, length: int, grid: int) -> list[gp.Duration]:
-    """Durations adding up to `length` steps; on triplet grids each beat-long group is either
-    one plain duration or all triplets, so every tuplet is complete."""
-    step = Fraction(WHOLE, grid)
-    if grid % 3:
-        return _plain(length * step)
-    group = 3  # steps in one triplet group
-    result: list[gp.Duration] = []
-    position, end = start, start + length
-    while position < end:
-        if position % group == 0 and end - position >= group:
-            run = (end - position) // group * group  # whole groups: plain durations
-            result.extend(_plain(run * step))
-            position += run
-            continue
-        stop = min(end, (position // group + 1) * group)
-        result.extend(_plain((stop - position) * step, triplet=True))
-        position = stop
-    return result
-
-
-def _duration(value: int, dotted: bool, triplet: bool) -> gp.Duration:
-    duration = gp.Duration(value=value, isDotted=dotted)
-    if triplet:
-        duration.tuplet = gp.Tuplet(3, 2)
-    return duration
-
-
-def _plain(ticks: Fraction, triplet: bool = False) -> list[gp.Duration]:
-    """One duration if one fits exactly (dotted allowed), else the longest plain one that fits
-    and then the rest."""
-    values = (1, 2, 4, 8, 16, 32, 64)
-    found = []
-    while ticks > 0:
-        exact = [
-            _duration(v, d, triplet)
-            for v in values
-            for d in ((False,) if triplet else (False, True))
-            if Fraction(_duration(v, d, triplet).time) == ticks
-        ]
-        if exact:
-            found.append(exact[0])
-            break
-        fitting = [v for v in values if Fraction(_duration(v, False, triplet).time) <= ticks]
-        if not fitting:
-            break  # below a 64th triplet: cannot happen on the supported grids
-        duration = _duration(fitting[0], False, triplet)
-        found.append(duration)
-        ticks -= Fraction(duration.time)
-    return found
-
-
-def write_gp5(tab: Tab, path: str | Path, title: str = "") -> None:
-    song = gp.Song()
-    song.title = title
-    song.tempo = tab.tempo or 120
-    song.measureHeaders = []
-    track = gp.Track(song)
-    track.name = "Bass" if min(tab.tuning) < 35 else "Guitar"
-    track.channel.instrument = 33 if min(tab.tuning) < 35 else 25
-    strings = tab.strings
-    track.strings = [gp.GuitarString(strings - i, p) for i, p in enumerate(tab.tuning)][::-1]
-    track.measures = []
-    song.tracks = [track]
-    start_ticks = gp.Duration.quarterTime
-    sounding: dict[int, str] = {}
-    last_note: dict[int, gp.Note] = {}
-    for number, bar in enumerate(tab.bars, start=1):
-        header = gp.MeasureHeader(number=number, start=start_ticks)
-        num, den = bar_signature(len(bar), tab.grid, tab.time_signature) or (4, 4)
-        header.timeSignature = gp.TimeSignature(num, gp.Duration(value=den))
-        song.addMeasureHeader(header)
-        measure = gp.Measure(track, header)
-        track.measures.append(measure)
-        voice = measure.voices[0]
-        for span in _spans(bar, strings, sounding):
-            _write_span(voice, span, tab, strings, last_note)
-        start_ticks += header.length
-    first = track.measures[0].voices[0].beats
-    if first and tab.tempo:
-        first[0].effect.mixTableChange = gp.MixTableChange(
-            tempo=gp.MixTableItem(value=tab.tempo, duration=0)
-        )
-    gp.write(song, str(path), version=(5, 1, 0))
-
-
-def _write_span(voice, span: _Span, tab: Tab, strings: int, last_note: dict) -> None:
-    for piece, duration in enumerate(_durations(span.start, span.length, tab.grid)):
-        beat = gp.Beat(voice, duration=duration)
-        voice.beats.append(beat)
-        if not span.strikes and not span.held:
-            beat.status = gp.BeatStatus.rest
-            continue
-        beat.status = gp.BeatStatus.normal
-        for s, fret in span.held.items():
-            beat.notes.append(_tie(beat, s, fret, strings, last_note))
-        for s, (cell, mark) in span.strikes.items():
-            if piece > 0:  # later pieces of a split span hold the struck note
-                beat.notes.append(_tie(beat, s, cell, strings, last_note))
-                continue
-            beat.notes.append(_strike(beat, s, cell, mark, strings, last_note))
-        beat.notes.sort(key=lambda n: n.string)
-
-
-def _tie(beat, s: int, cell: str, strings: int, last_note: dict) -> gp.Note:
-    fret = 0 if cell == DEAD else FRET_CHARS.index(cell)
-    note = gp.Note(beat, value=fret, string=strings - s, type=gp.NoteType.tie)
-    last_note[s] = note
-    return note
-
-
-def _strike(beat, s: int, cell: str, mark: str, strings: int, last_note: dict) -> gp.Note:
-    dead = cell == DEAD
-    note = gp.Note(
-        beat,
-        value=0 if dead else FRET_CHARS.index(cell),
-        string=strings - s,
-        type=gp.NoteType.dead if dead else gp.NoteType.normal,
-    )
-    effect = note.effect
-    previous = last_note.get(s)
-    if mark == LEGATO and previous is not None:
-        previous.effect.hammer = True
-    elif mark == SLIDE:
-        if previous is not None and previous.type != gp.NoteType.dead:
-            previous.effect.slides = [*previous.effect.slides, gp.SlideType.shiftSlideTo]
-        else:
-            effect.slides = [gp.SlideType.intoFromBelow]
-    elif mark == BEND:
-        effect.bend = gp.BendEffect(
-            type=gp.BendType.bend,
-            value=100,
-            points=[gp.BendPoint(0, 0), gp.BendPoint(6, 4), gp.BendPoint(12, 4)],
-        )
-    elif mark == BEND_RELEASE:
-        effect.bend = gp.BendEffect(
-            type=gp.BendType.bendRelease,
-            value=100,
-            points=[
-                gp.BendPoint(0, 0),
-                gp.BendPoint(3, 4),
-                gp.BendPoint(6, 4),
-                gp.BendPoint(9, 0),
-                gp.BendPoint(12, 0),
-            ],
-        )
-    elif mark == VIBRATO:
-        effect.vibrato = True
-    elif mark == PALM_MUTE:
-        effect.palmMute = True
-    elif mark == HARMONIC:
-        effect.harmonic = gp.NaturalHarmonic()
-    last_note[s] = note
-    return note

@@ -19,7 +19,6 @@ from rnnmusic.codecs.tab.model import (
     DEAD,
     DEFAULT_GRID,
     FRET_CHARS,
-    GRIDS,
     LEGATO,
     MARK_CHARS,
     MAX_STRINGS,
@@ -30,6 +29,7 @@ from rnnmusic.codecs.tab.model import (
     SUSTAIN,
     Column,
     Tab,
+    is_grid,
     parse_pitches,
     pitch_name,
     signature_fits,
@@ -127,7 +127,7 @@ def _parse_header(line: str, tab: Tab, repairs: Repairs) -> None:
         seen.add(kind)
         value = token[1:]
         if kind == "g":
-            if int(value) in GRIDS:
+            if is_grid(int(value)):
                 tab.grid = int(value)
             else:
                 repairs.add(f"grid {value[:6]} unsupported; used {DEFAULT_GRID}")

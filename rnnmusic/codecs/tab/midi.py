@@ -4,6 +4,8 @@ a tab is written back as the guitar's sounding pitches."""
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
+from math import gcd, lcm
 from pathlib import Path
 
 import mido
@@ -11,37 +13,39 @@ import pretty_midi
 
 from rnnmusic.codecs.midi_events.reader import read_midi_file
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
-from rnnmusic.codecs.tab.grammar import bar_signature
-from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, signature_fits, tab_from_notes
+from rnnmusic.codecs.tab.grammar import TEMPO_RANGE, bar_signature
+from rnnmusic.codecs.tab.model import (
+    DEFAULT_GRID,
+    PALM_MUTE,
+    Tab,
+    choose_grid,
+    signature_fits,
+    tab_from_notes,
+)
 from rnnmusic.errors import CodecError
 from rnnmusic.midi_input import without_zero_tempos
 
-TICKS_PER_QUARTER = 960  # divisible by every grid's step (g48: 80 ticks)
+TICKS_PER_QUARTER = 960  # a whole number of ticks per step on every grid that divides 3840
 GUITAR_PROGRAMS = range(24, 32)  # General MIDI guitars
 PROGRAM_GUITAR, PROGRAM_BASS = 25, 33  # steel-string guitar, fingered bass
-VELOCITY, MUTED_VELOCITY = 90, 60
+VELOCITY, MUTED_VELOCITY, DEAD_VELOCITY = 90, 60, 40
+DEAD_NOTE = 8  # a dead note is a short click: a 32nd (a quarter / 8) at most
 DEFAULT_TEMPO = 120
 
 
 def read_midi_tab(
-    path: str | Path, tuning: tuple[int, ...], grid: int = DEFAULT_GRID, track: int | None = None
+    path: str | Path, tuning: tuple[int, ...], grid: int | None = None, track: int | None = None
 ) -> Tab:
-    """The notes of a MIDI file (one instrument, or all but drums) fingered onto the strings."""
+    """The notes of a MIDI file (one instrument, or all but drums) fingered onto the strings,
+    on `grid` (None: the coarsest grid from 16 up that holds every onset exactly, else 16 —
+    played MIDI is never exact)."""
     midi = _load(path)
-    instruments = [i for i in midi.instruments if not i.is_drum and i.notes]
-    if not instruments:
-        raise CodecError(path, "holds no pitched notes (only drums or nothing)")
-    if track is not None:
-        if not 1 <= track <= len(instruments):
-            raise CodecError(
-                path,
-                f"has {len(instruments)} pitched instrument tracks, so --track {track} is not one",
-            )
-        chosen = [instruments[track - 1]]
-    else:
-        guitars = [i for i in instruments if i.program in GUITAR_PROGRAMS]
-        chosen = guitars[:1] or instruments
-    steps_per_tick = grid / (4 * midi.resolution)
+    chosen, _ = choose_instruments(midi, path, track)
+    whole = 4 * midi.resolution
+    if grid is None:
+        onsets = {Fraction(midi.time_to_tick(n.start), whole) for i in chosen for n in i.notes}
+        grid = choose_grid(onsets, fallback=DEFAULT_GRID)
+    steps_per_tick = grid / whole
     raw = []
     for instrument in chosen:
         for note in instrument.notes:
@@ -54,8 +58,79 @@ def read_midi_tab(
     program = chosen[0].program if len(chosen) == 1 else None  # whose habits to finger by
     fingered, _ = finger(notes, tuning, program=program)
     signature, bars = _bars(midi, grid, max((n.end for n in fingered), default=1))
-    tempo = round(midi.get_tempo_changes()[1][0]) if len(midi.get_tempo_changes()[1]) else None
-    return tab_from_notes(fingered, bars, tuning, grid, signature, _clamp_tempo(tempo))
+    return tab_from_notes(fingered, bars, tuning, grid, signature, _clamp_tempo(_tempo(midi)))
+
+
+def choose_instruments(
+    midi: pretty_midi.PrettyMIDI, path: str | Path, track: int | None
+) -> tuple[list[pretty_midi.Instrument], str]:
+    """The instruments a tab takes from the file, and one sentence saying which and why: the
+    one --track names, else the first guitar, else all pitched ones merged (drums never)."""
+    instruments = [i for i in midi.instruments if not i.is_drum and i.notes]
+    if not instruments:
+        raise CodecError(path, "holds no pitched notes (only drums or nothing)")
+    drums = " (drums left out)" if any(i.is_drum and i.notes for i in midi.instruments) else ""
+    listed = ", ".join(f"{n} {_instrument_name(i)}" for n, i in enumerate(instruments, 1))
+    others = f"; --track N takes another ({listed})"
+    if track is not None:
+        if not 1 <= track <= len(instruments):
+            raise CodecError(
+                path,
+                f"has {len(instruments)} pitched instrument tracks, so --track {track} is not one",
+            )
+        chosen = instruments[track - 1]
+        return [chosen], f"took instrument {track}, {_instrument_name(chosen)}, as --track asks"
+    if len(instruments) == 1:
+        return instruments, f"took its one instrument, {_instrument_name(instruments[0])}{drums}"
+    guitars = [n for n, i in enumerate(instruments, 1) if i.program in GUITAR_PROGRAMS]
+    if guitars:
+        chosen = instruments[guitars[0] - 1]
+        why = "the first guitar" if len(guitars) == 1 else f"the first of {len(guitars)} guitars"
+        return [chosen], (
+            f"took instrument {guitars[0]} of {len(instruments)}, {_instrument_name(chosen)}: "
+            f"{why}{drums}{others}"
+        )
+    return instruments, (
+        f"merged all {len(instruments)} pitched instruments onto the strings, as none is a "
+        f"guitar{drums}{others}"
+    )
+
+
+def describe_midi_reading(path: str | Path, track: int | None = None) -> list[str]:
+    """What `convert` tells the user about a MIDI file it turns into a tab: the instruments it
+    took and why, and what became of the tempo."""
+    midi = _load(path)
+    lines = [choose_instruments(midi, path, track)[1]]
+    tempo, changes = _tempo(midi), len(midi.get_tempo_changes()[1])
+    kept = _clamp_tempo(tempo)
+    raw = read_midi_file(path, "tab")
+    if not any(m.type == "set_tempo" for events in raw.tracks for m in events):
+        lines.append(f"the file sets no tempo: written at {DEFAULT_TEMPO} bpm, as MIDI assumes")
+    elif kept != tempo:
+        low, high = TEMPO_RANGE
+        lines.append(
+            f"its tempo, {tempo} bpm, is outside what a tab holds ({low}-{high} bpm): "
+            f"written as {kept} bpm"
+        )
+    else:
+        lines.append(f"tempo {kept} bpm")
+    if changes > 1:
+        lines[-1] += (
+            f" (a tab holds one tempo: the file's {changes - 1} later changes are not kept)"
+        )
+    return lines
+
+
+def _instrument_name(instrument: pretty_midi.Instrument) -> str:
+    program = pretty_midi.program_to_instrument_name(instrument.program)
+    name = instrument.name.strip()
+    return f"'{name}' ({program})" if name and name != program else program
+
+
+def _tempo(midi: pretty_midi.PrettyMIDI) -> int | None:
+    """Beats per minute at the start (pretty_midi's 120 where the file sets none)."""
+    tempi = midi.get_tempo_changes()[1]
+    return round(tempi[0]) if len(tempi) else None
 
 
 def _load(path: str | Path) -> pretty_midi.PrettyMIDI:
@@ -108,9 +183,17 @@ def _clamp_tempo(tempo: int | None) -> int | None:
     return min(400, max(20, tempo))
 
 
+def ticks_per_quarter(grid: int) -> int:
+    """960, or a multiple of it with a whole number of ticks per step (g312: 12,480)."""
+    return lcm(TICKS_PER_QUARTER, grid // gcd(grid, 4))
+
+
 def write_midi(tab: Tab, path: str | Path) -> None:
-    """Sounding pitches on one track; dead notes are left out (they have no pitch)."""
-    ticks_per_step = 4 * TICKS_PER_QUARTER // tab.grid
+    """Sounding pitches on one track. Dead notes are short quiet clicks at the pitch Guitar Pro
+    players give them (their fret, or the open string when the fret is unknown), so the .mid
+    and the .gp5 of one tab hold the same notes."""
+    resolution = ticks_per_quarter(tab.grid)
+    ticks_per_step = 4 * resolution // tab.grid
     bass = min(tab.tuning) < 35
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("track_name", name="Bass" if bass else "Guitar", time=0))
@@ -129,11 +212,13 @@ def write_midi(tab: Tab, path: str | Path) -> None:
     program = PROGRAM_BASS if bass else PROGRAM_GUITAR
     events.append((0, 1, mido.Message("program_change", program=program, time=0)))
     for note in tab.notes():
-        pitch = tab.pitch(note)
-        if pitch is None or not 0 <= pitch <= 127:
+        pitch = tab.played_pitch(note)
+        if not 0 <= pitch <= 127:
             continue
-        velocity = MUTED_VELOCITY if note.mark == "m" else VELOCITY
+        velocity = MUTED_VELOCITY if note.mark == PALM_MUTE else VELOCITY
         on, off = note.start * ticks_per_step, note.end * ticks_per_step
+        if note.dead:
+            velocity, off = DEAD_VELOCITY, min(off, on + resolution // DEAD_NOTE)
         events.append((on, 3, mido.Message("note_on", note=pitch, velocity=velocity, time=0)))
         events.append((off, 2, mido.Message("note_off", note=pitch, velocity=0, time=0)))
     events.sort(key=lambda e: (e[0], e[1]))
@@ -143,6 +228,6 @@ def write_midi(tab: Tab, path: str | Path) -> None:
         now = tick
     end = tab.length * ticks_per_step
     track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
-    midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER)
+    midi = mido.MidiFile(ticks_per_beat=resolution)
     midi.tracks.append(track)
     midi.save(str(path))

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
 
 # -- the alphabets --------------------------------------------------------------------------
 
-FRET_CHARS = "0123456789abcdefghijklmno"  # frets 0-24
-MAX_FRET = len(FRET_CHARS) - 1
+# frets 0-9, 10-24 as a-o, 25-36 as A-L (Guitar Pro files go past the 24th fret, e.g. for
+# harmonics or extended-range necks)
+FRET_CHARS = "0123456789abcdefghijklmno" + "ABCDEFGHIJKL"
+HIGHEST_FRET = len(FRET_CHARS) - 1  # 36: the highest fret the text can hold
+MAX_FRET = 24  # the frets of a usual neck: MIDI and ABC melodies are fingered below it
 REST = "-"  # nothing struck, nothing sounding on this string
 SUSTAIN = "="  # the note struck earlier on this string still sounds (ties, let ring)
-DEAD = "x"  # a muted, pitchless strike
+DEAD = "x"  # a muted strike whose fret is unknown (ASCII tabs write dead notes as x)
 CELL_CHARS = frozenset(FRET_CHARS + REST + SUSTAIN + DEAD)
 
 NO_MARK = "-"
@@ -30,14 +36,24 @@ BEND_RELEASE = "r"  # bent up a whole tone and released
 VIBRATO = "~"
 PALM_MUTE = "m"
 HARMONIC = "*"  # natural harmonic
+MUTED = "x"  # a dead note struck with the hand at this fret (Guitar Pro keeps the fret)
 MARK_CHARS = frozenset(
-    NO_MARK + LEGATO + SLIDE + BEND + BEND_RELEASE + VIBRATO + PALM_MUTE + HARMONIC
+    NO_MARK + LEGATO + SLIDE + BEND + BEND_RELEASE + VIBRATO + PALM_MUTE + HARMONIC + MUTED
 )
-# When a source note carries several techniques, the text keeps the first of these.
-MARK_PRIORITY = (LEGATO, SLIDE, BEND_RELEASE, BEND, HARMONIC, VIBRATO, PALM_MUTE)
+# When a source note carries several techniques, the text keeps the first of these (a dead
+# note is a kind of strike, not a technique: it always wins).
+MARK_PRIORITY = (MUTED, LEGATO, SLIDE, BEND_RELEASE, BEND, HARMONIC, VIBRATO, PALM_MUTE)
 
-GRIDS = (8, 12, 16, 24, 32, 48)  # steps per whole note; 12, 24 and 48 hold triplets
+# Steps per whole note. Triplets need a multiple of 3, quintuplets of 5, both of 15; 32nds a
+# multiple of 32. GRIDS are the usual ones (what `--grid` offers and strict sampling writes);
+# the text also takes any grid `is_grid` accepts, for the rare file that needs one (a
+# 13-tuplet, 32nd quintuplets with triplets). Readers of exact sources (Guitar Pro, MIDI, ABC)
+# pick per file the coarsest grid from 16 up that holds every onset (`choose_grid`), so most
+# pieces stay on 16.
+GRIDS = (8, 12, 16, 20, 24, 32, 40, 48, 60, 64, 80, 96)
 DEFAULT_GRID = 16
+MAX_GRID = 960
+TUPLET_PRIMES = (3, 5, 7, 11, 13)  # Guitar Pro's tuplets: 3, 5, 6, 7, 9, 10, 11, 12, 13
 MIN_STRINGS, MAX_STRINGS = 4, 7  # Guitar Pro 3-5 tracks hold at most seven strings
 
 # -- tunings --------------------------------------------------------------------------------
@@ -85,6 +101,45 @@ def fret_char(fret: int) -> str:
     return FRET_CHARS[fret]
 
 
+def is_grid(grid: int) -> bool:
+    """A grid the text can state: 4 to MAX_GRID steps a whole note, a power of two times odd
+    factors that Guitar Pro's tuplets spell (each prime at most twice: 9-tuplets)."""
+    if not 4 <= grid <= MAX_GRID:
+        return False
+    odd = grid
+    while odd % 2 == 0:
+        odd //= 2
+    for prime in TUPLET_PRIMES:
+        for _ in range(2):
+            if odd % prime == 0:
+                odd //= prime
+    return odd == 1
+
+
+def choose_grid(
+    onsets: Iterable[Fraction], bar_lengths: Iterable[Fraction] = (), fallback: int | None = None
+) -> int:
+    """The coarsest grid from DEFAULT_GRID up on which every onset (in whole notes) and every
+    bar length falls exactly: one of GRIDS if one does, else the least common multiple of
+    their denominators if the text can state it; else `fallback`, or without one the grid of
+    GRIDS on which the fewest onsets move."""
+    points = set(onsets) | set(bar_lengths)
+    candidates = [g for g in GRIDS if g >= DEFAULT_GRID]
+
+    def moved(grid: int) -> int:
+        return sum((x * grid).denominator != 1 for x in points)
+
+    exact = [g for g in candidates if moved(g) == 0]
+    if exact:
+        return exact[0]
+    needed = lcm(*(x.denominator for x in points))
+    while needed < DEFAULT_GRID:
+        needed *= 2
+    if is_grid(needed):
+        return needed
+    return fallback or min(candidates, key=lambda g: (moved(g), g))
+
+
 # -- the grid -------------------------------------------------------------------------------
 
 
@@ -110,13 +165,17 @@ class TabNote:
 
     start: int
     string: int  # 0 = the lowest (thickest) string
-    fret: int | None  # None: a dead note
+    fret: int | None  # None: a dead note of unknown fret
     length: int = 1
-    mark: str = NO_MARK
+    mark: str = NO_MARK  # MUTED: a dead note at `fret`
 
     @property
     def end(self) -> int:
         return self.start + self.length
+
+    @property
+    def dead(self) -> bool:
+        return self.fret is None or self.mark == MUTED
 
 
 @dataclass
@@ -173,7 +232,13 @@ class Tab:
         return notes
 
     def pitch(self, note: TabNote) -> int | None:
+        """The pitch of a fretted note (also of a dead note whose fret is known)."""
         return None if note.fret is None else self.tuning[note.string] + note.fret
+
+    def played_pitch(self, note: TabNote) -> int:
+        """What Guitar Pro players sound: a dead note of unknown fret is written (and so
+        played, short and muted) at fret 0."""
+        return self.tuning[note.string] + (note.fret or 0)
 
 
 def tab_from_notes(
