@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import statistics
@@ -20,16 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from rnnmusic.atomic_write import write_text
 from rnnmusic.batches import validation_loss
+from rnnmusic.bounded_read import read_json
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.codecs import Codec, Piece
 from rnnmusic.corpus import Corpus
-from rnnmusic.errors import RnnMusicError
+from rnnmusic.errors import CodecError, RnnMusicError
 from rnnmusic.ngram import BaselineResult, baseline, rolling_hashes
 from rnnmusic.sample import SampleConfig, generate, pick_device
 from rnnmusic.train import LN2
 
 COPY_WINDOW = 32
+MAX_CACHE_BYTES = 1024 * 1024  # ngram.json: a dozen numbers
 
 
 @dataclass
@@ -45,19 +49,22 @@ class EvalConfig:
 def corpus_baseline(corpus: Corpus, max_order: int = 12) -> BaselineResult:
     """The n-gram baseline of a corpus, computed once and kept in the corpus folder."""
     cache = corpus.path / "ngram.json"
-    if cache.exists():
-        data = json.loads(cache.read_text())
-        if data.get("max_order") == max_order:
+    try:
+        data = read_json(cache, MAX_CACHE_BYTES) if cache.exists() else {}
+    except CodecError:
+        data = {}  # damaged: computed again and rewritten below
+    if isinstance(data, dict) and data.get("max_order") == max_order:
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
             return BaselineResult(
-                {int(k): v for k, v in data["bpc_by_order"].items()},
-                data["best_order"],
-                data["best_bpc"],
-                data["train_chars"],
-                data["valid_chars"],
+                {int(k): float(v) for k, v in data["bpc_by_order"].items()},
+                int(data["best_order"]),
+                float(data["best_bpc"]),
+                int(data["train_chars"]),
+                int(data["valid_chars"]),
             )
     result = baseline(corpus.tokens("train"), corpus.tokens("valid"), len(corpus.vocab), max_order)
     data = {"max_order": max_order, **result.__dict__}
-    cache.write_text(json.dumps(data, indent=1))
+    write_text(cache, json.dumps(data, indent=1))
     return result
 
 
@@ -157,6 +164,18 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     model = ckpt.model(device)
     train_cfg = ckpt.meta["train"]
 
+    length = config.length
+    if length is None:  # 0 is refused by SampleConfig.check, not taken as "the default"
+        length = ckpt.meta.get("default_sample_length", 2000)
+    sample_config = SampleConfig(
+        num=config.num,
+        length=length,
+        temperature=config.temperature,
+        seed=config.seed,
+        strict=config.strict,
+    )
+    sample_config.check()  # before minutes of validation, not after
+
     progress("validation loss over the whole held-out split …")
     valid_loss = validation_loss(
         model, corpus.tokens("valid"), train_cfg["batch_size"], train_cfg["seq_len"], device
@@ -165,14 +184,6 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     ngram = corpus_baseline(corpus)
 
     progress(f"sampling {config.num} pieces …")
-    length = config.length or ckpt.meta.get("default_sample_length", 2000)
-    sample_config = SampleConfig(
-        num=config.num,
-        length=length,
-        temperature=config.temperature,
-        seed=config.seed,
-        strict=config.strict,
-    )
     start = time.perf_counter()
     texts = generate(ckpt, sample_config, device=config.device)
     seconds = time.perf_counter() - start
@@ -205,7 +216,7 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
         "sampling_chars_per_s": chars / seconds if seconds > 0 else None,
         "stats": {"samples": sample_stats, "training": corpus_stats},
     }
-    (run_path / "eval.json").write_text(json.dumps(result, indent=1))
+    write_text(run_path / "eval.json", json.dumps(result, indent=1))
     return result
 
 

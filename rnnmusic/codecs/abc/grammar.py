@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rnnmusic.codecs.abc.fields import CANONICAL_RHYTHMS, FIFTHS, MODES
+from rnnmusic.codecs.abc.profile import KEY, METER, NO_RHYTHM, RHYTHM, UNIT
+from rnnmusic.profile import COVERAGE, CorpusProfile
 
 MAX_SLUR_DEPTH = 2
 MAX_OCTAVE_MARKS = 2  # C,, … c'' : the corpus never goes past one mark
@@ -81,13 +83,40 @@ class _Trie:
         return prefix + ch in self.prefixes
 
 
-_HEADER = (  # the lines allowed at each header stage
-    _Trie([f"R:{r}" for r in CANONICAL_RHYTHMS] + [f"M:{m}" for m in METERS]),
-    _Trie(f"M:{m}" for m in METERS),
-    _Trie(f"L:{u}" for u in UNITS),
-    _Trie(f"K:{k}" for k in KEYS),
-    _Trie(["M:2/4", "M:4/4", "M:C"]),  # abc2midi: "Hornpipe must be in 2/4 or 4/4 time"
-)
+HORNPIPE_METERS = frozenset(["2/4", "4/4", "C"])  # abc2midi: "Hornpipe must be in 2/4 or 4/4"
+
+
+def header_tries(profile: CorpusProfile | None = None) -> tuple[_Trie, ...]:
+    """The lines allowed at each header stage: every value the grammar spells, or with a corpus
+    profile the usual ones of the training tunes (a tune never opens in 11/16 and C#dor
+    because the grammar could spell them)."""
+    rhythms, meters, units, keys = set(CANONICAL_RHYTHMS), METERS, UNITS, KEYS
+    bare = True  # a tune may go without an R: line
+    if profile is not None:
+        rhythms = _usual(profile, RHYTHM, rhythms)
+        bare = NO_RHYTHM in (profile.allowed(RHYTHM, COVERAGE) or {NO_RHYTHM})
+        meters = _usual(profile, METER, meters) or meters
+        units = _usual(profile, UNIT, units) or units
+        keys = _usual(profile, KEY, keys) or keys
+        if not rhythms:
+            bare = True
+    meter_lines = [f"M:{m}" for m in meters]
+    hornpipe = [f"M:{m}" for m in sorted(HORNPIPE_METERS & meters)]
+    if not hornpipe:
+        rhythms = rhythms - {"hornpipe"}
+    return (
+        _Trie([f"R:{r}" for r in rhythms] + (meter_lines if bare else [])),
+        _Trie(meter_lines),
+        _Trie(f"L:{u}" for u in units),
+        _Trie(f"K:{k}" for k in keys),
+        _Trie(hornpipe),
+    )
+
+
+def _usual(profile: CorpusProfile, name: str, spelled) -> frozenset[str]:
+    return (profile.allowed(name, COVERAGE) or frozenset()) & frozenset(spelled)
+
+
 _LENGTHS = _Trie(LENGTHS)
 _QUALITIES = _Trie(CHORD_QUALITIES)
 _DECORATIONS = _Trie(DECORATIONS)
@@ -100,13 +129,16 @@ class AbcGrammar:
 
     start = ("head", 0, "")
 
+    def __init__(self, profile: CorpusProfile | None = None):
+        self.header = header_tries(profile)
+
     def is_done(self, state) -> bool:
         return state == DONE
 
     def step(self, state, ch: str):
         kind = state[0]
         if kind == "head":
-            return _header(state, ch)
+            return _header(state, ch, self.header)
         if kind == "body":
             return _body(state[1], state[2], ch)
         if kind == "line":  # just after a body line's "\n"
@@ -128,9 +160,9 @@ class AbcGrammar:
         return _in_token(state, ch)
 
 
-def _header(state, ch: str):
+def _header(state, ch: str, tries: tuple[_Trie, ...]):
     _, stage, prefix = state
-    lines = _HEADER[stage]
+    lines = tries[stage]
     if ch == "\n" and prefix in lines.words:
         if stage == 3:
             return ("body", (0, False, 0, NO_REPEAT), START)

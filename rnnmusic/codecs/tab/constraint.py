@@ -41,6 +41,7 @@ from rnnmusic.codecs.tab.strict_syntax import (
     SOUNDS,
     STRIDE,
     STRUCK,
+    Settings,
     TabSyntax,
     shortest_bar,
     statable,
@@ -48,6 +49,7 @@ from rnnmusic.codecs.tab.strict_syntax import (
 )
 from rnnmusic.constraints import UNREACHABLE, Constraint, explore
 from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import CorpusProfile
 
 
 def _met_table() -> torch.Tensor:
@@ -104,8 +106,8 @@ class Tables:
 
 
 @functools.lru_cache(maxsize=8)
-def compile_tables(vocab: tuple[str, ...]) -> Tables:
-    syntax = TabSyntax()
+def compile_tables(vocab: tuple[str, ...], settings: Settings | None = None) -> Tables:
+    syntax = TabSyntax(settings)
     order, rows = explore(syntax.start, list(vocab), syntax.transition, syntax.is_done)
     count, width = len(order), len(vocab)
     sink = count
@@ -188,9 +190,9 @@ def _distances(rows: list[list], done: list[bool], fixed: dict[int, int]) -> lis
 class TabConstraint(Constraint):
     """The syntax tables plus per-sample string bits and bar counts, all as tensors."""
 
-    def __init__(self, vocab: list[str], profile=None):
+    def __init__(self, vocab: list[str], profile: CorpusProfile | None = None):
         self.vocab_size = len(vocab)
-        self.tables = compile_tables(tuple(vocab))
+        self.tables = compile_tables(tuple(vocab), Settings.from_profile(profile))
 
     def reset(self, batch: int, device: torch.device) -> None:
         t = self.tables
@@ -209,7 +211,10 @@ class TabConstraint(Constraint):
         self.state = torch.zeros(batch, dtype=torch.long, device=device)
         self.bits = torch.zeros(batch, MAX_STRINGS, dtype=torch.long, device=device)
         self.count = torch.zeros(batch, dtype=torch.long, device=device)  # groups in the bar
-        self.longest = torch.ones(batch, dtype=torch.long, device=device)
+        self.longest = torch.ones(batch, dtype=torch.long, device=device)  # the meter's bar
+        self.target = torch.ones(batch, dtype=torch.long, device=device)  # this bar's length
+        self.complement = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.bars = torch.zeros(batch, dtype=torch.long, device=device)
         self.primed = False
 
     def shortest_piece(self) -> int:
@@ -223,15 +228,21 @@ class TabConstraint(Constraint):
         s = self.state
         string_bits = self.bits.gather(1, self.string_of[s][:, None])[:, 0]
         at = self.bar_row[s] + self.count
-        room = self.count < self.longest
-        key = string_bits | room.long() << 4 | self.full[at].long() << 5
+        # a bar fills its meter; a shorter one is a pickup (the first bar), a section's or the
+        # piece's end, and then the next bar is the rest of it, as in "…E2:| B |E>GE …"
+        room = self.count < self.target
+        short = self.full[at] & (self.count < self.target) & ~self.complement
+        full = (self.count == self.target) | short
+        key = string_bits | room.long() << 4 | full.long() << 5
         ok = self.met[key].gather(1, self.need[s])  # (B, V)
         going_on = ok & (self.cost_next[s] > 0)  # not the piece's last character
         ok = torch.where(may_end[:, None] | ~going_on.any(1, keepdim=True), ok, going_on)
-        if int(steps_left.min()) > self.tables.most_needed and not self.primed:
+        owed = torch.where(self.complement, (self.target - self.count - 1).clamp(min=0), 0)
+        bound = self.tables.most_needed + (MAX_STRINGS + 1) * int(owed.max())
+        if int(steps_left.min()) > bound and not self.primed:
             return ok
         # closing: after the move, the piece (and the bar it is in) must still fit
-        pending = self.group_width[s] * self.extra[at + 1]
+        pending = self.group_width[s] * torch.where(self.complement, owed, self.extra[at + 1])
         cost = self.cost_next[s] + self.in_bar_next[s] * pending[:, None]
         fits = ok & (cost < steps_left[:, None])
         can_end = fits.any(1, keepdim=True)
@@ -253,9 +264,17 @@ class TabConstraint(Constraint):
         end = self.flat["group_end"][move]
         fretted = (self.bits & FRET_NOW).bool() & end[:, None]
         self.bits |= fretted.long() * FRETTED_BEFORE
-        self.count = (self.count + end.long()) * (~self.flat["bar_end"][move]).long()
+        bar_end = self.flat["bar_end"][move]
+        opens = bar_end & ~self.complement & (self.count < self.target) & (self.bars > 0)
+        self.bars += bar_end.long()
+        self.target = torch.where(
+            bar_end, torch.where(opens, self.longest - self.count, self.longest), self.target
+        )
+        self.complement = torch.where(bar_end, opens, self.complement)
+        self.count = (self.count + end.long()) * (~bar_end).long()
         header = self.flat["bar_max"][move]
         self.longest = torch.where(header >= 0, header, self.longest)
+        self.target = torch.where(header >= 0, header, self.target)
         self.state = self.flat["next_state"][move]
 
     def done(self) -> torch.Tensor:
