@@ -110,6 +110,12 @@ class AbcCodec(Codec):
     def count_notes(self, piece: Piece) -> int:
         return count_notes(piece.text)
 
+    def constraint(self, vocab: list[str], profile: CorpusProfile | None = None):
+        """`generate --strict`: the grammar, with bars that fill the meter (see strict.py)."""
+        from rnnmusic.codecs.abc.strict import AbcConstraint
+
+        return AbcConstraint(vocab, profile)
+
     def grammar(self, profile: CorpusProfile | None = None):
         """`generate --strict`: only tunes that decode unchanged and that music21 and abc2midi
         read (see grammar.py)."""
