@@ -16,7 +16,7 @@ ALL_BARS_TARGET = 0.6  # share of ABC samples whose bars all fill the meter
 
 
 def _median(rows: list[dict[str, float]], key: str) -> float | None:
-    values = [row[key] for row in rows if key in row]
+    values = [float(row[key]) for row in rows if key in row]  # numpy numbers do not go to JSON
     return statistics.median(values) if values else None
 
 
@@ -38,7 +38,7 @@ def music_checks(
             "samples": _share(samples, enough),
             "training": _share(training, enough),
             "target": "1.00",
-            "ok": _share(samples, enough) == 1.0,
+            "ok": bool(_share(samples, enough) == 1.0),
         }
     for key, label, low, high in (
         ("seconds", "median seconds", *DURATION_BAND),
@@ -53,7 +53,7 @@ def music_checks(
             "samples": ours,
             "training": theirs,
             "target": f"{low:.2f}–{high:.2f}× training",
-            "ok": low <= ratio <= high,
+            "ok": bool(low <= ratio <= high),
         }
     if any("all_bars_as_meter" in row for row in samples):
 
@@ -65,7 +65,7 @@ def music_checks(
             "samples": share,
             "training": _share(training, all_full),
             "target": f"≥ {ALL_BARS_TARGET:.2f}",
-            "ok": share is not None and share >= ALL_BARS_TARGET,
+            "ok": bool(share is not None and share >= ALL_BARS_TARGET),
         }
     return checks
 
