@@ -60,8 +60,10 @@ SHOWN = [
 
 def sample_before(checkout: Path, run: Path, num: int, length: int) -> list[str]:
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONWARNINGS": "ignore"}
+    run = run.resolve()
     done = subprocess.run(
         [sys.executable, "-c", OLD_SAMPLER.format(seed=SEED), str(run), str(num), str(length)],
+        cwd=checkout,  # `python -c` puts the working folder first on the import path
         capture_output=True,
         text=True,
         env=env,

@@ -90,7 +90,8 @@ class Action:
     fit: int = 0  # one begins or grows: the least it can still last
     bar: int = NO_BAR
     bar_length: int = -1
-    aligned: bool = False  # a tuplet ends: what follows must be able to fill the bar  # the L: line sets the bar's length
+    aligned: bool = False  # a tuplet ends: what follows must be able to fill the bar
+    note: bool = False  # a note or chord ends (a tune needs MIN_NOTES before it may end)  # the L: line sets the bar's length
 
 
 def _tuplet_scale(ticks: int, where) -> int:
@@ -102,7 +103,7 @@ def action_of(state, ch: str, after) -> Action:
     kind = state[0]
     adds = fit = 0
     bar = NO_BAR
-    aligned = False
+    aligned = note = False
     if kind == "head" and ch == "\n" and state[2].startswith("L:"):
         return Action(bar_length=bar_ticks(state[3], state[2][2:]))
     if kind == "note" and state[2][0] == "body":
@@ -116,6 +117,7 @@ def action_of(state, ch: str, after) -> Action:
                 fit = _tuplet_scale(shortest_completion("" if octave else length + ch), where)
             else:
                 adds = _tuplet_scale(length_ticks(length), where)
+                note = True
                 aligned = where[2] == IN_TUPLET and where[1][2] == 0
         else:
             growing = True  # an accidental: the letter follows
@@ -135,6 +137,7 @@ def action_of(state, ch: str, after) -> Action:
             fit = shortest_completion(state[2] + ch) * scale // TICKS
         elif state[2] in LENGTHS:
             adds = length_ticks(state[2]) * scale // TICKS
+            note = state[1] != "rest"
     elif kind == "tok" and state[1] == "bar" and not (after[0] == "tok" and after[1] == "bar"):
         if state[2] in SHORT_ENDS:
             bar = CLOSES_SECTION
@@ -153,11 +156,12 @@ def action_of(state, ch: str, after) -> Action:
         bar = OPENS
     if ch == ":" and after[0] == "tok" and after[2] == ":":
         bar = OPENS_REPEAT
-    return Action(adds=adds, fit=fit, bar=bar, aligned=aligned)
+    return Action(adds=adds, fit=fit, bar=bar, aligned=aligned, note=note)
 
 
 SHORTEST_NOTE = TICKS // 8  # a /8 note
 MARGIN = 8  # characters kept in hand before the deadline
+MIN_NOTES = 16  # a tune shorter than this is not one a musician keeps
 SHORTEST_TUPLET_NOTE = SHORTEST_NOTE * 2 // 3
 PENDING_TOKENS = ("deco", "symbol", "paren", "broken")
 
@@ -226,9 +230,9 @@ class AbcConstraint(Constraint):
         count, width = len(order), len(vocab)
         sink = count
 
-        names = ("next_state", "adds", "fit", "bar", "bar_length", "aligned")
+        names = ("next_state", "adds", "fit", "bar", "bar_length", "aligned", "note")
         tables = {name: [] for name in names}
-        forbidden = (sink, 0, 0, NO_BAR, -1, 0)
+        forbidden = (sink, 0, 0, NO_BAR, -1, 0, 0)
         for row in rows:
             cells = [
                 forbidden
@@ -240,6 +244,7 @@ class AbcConstraint(Constraint):
                     cell[1].bar,
                     cell[1].bar_length,
                     int(cell[1].aligned),
+                    int(cell[1].note),
                 )
                 for cell in row
             ]
@@ -254,7 +259,7 @@ class AbcConstraint(Constraint):
         self.num_states = count
 
     def reset(self, batch: int, device: torch.device) -> None:
-        for name in ("next_state", "adds", "fit", "bar", "bar_length", "aligned"):
+        for name in ("next_state", "adds", "fit", "bar", "bar_length", "aligned", "note"):
             setattr(self, name, getattr(self, name).to(device))
         for name in ("is_done", "distance"):
             setattr(self, name, getattr(self, name).to(device))
@@ -265,6 +270,7 @@ class AbcConstraint(Constraint):
             )
         self.state = torch.zeros(batch, dtype=torch.long, device=device)
         self.position = torch.zeros(batch, dtype=torch.long, device=device)
+        self.notes = torch.zeros(batch, dtype=torch.long, device=device)
         self.length = torch.zeros(batch, dtype=torch.long, device=device)  # 0: free bars
         self.first = torch.ones(batch, dtype=torch.bool, device=device)  # in the first bar
         self.pickup_length = torch.zeros(batch, dtype=torch.long, device=device)
@@ -313,6 +319,7 @@ class AbcConstraint(Constraint):
         ok = torch.where(self.closing[:, None], ok & shortest, ok)
         ends = self.is_done[candidates]
         not_yet = ok & ~ends
+        may_end = may_end & (self.notes >= MIN_NOTES)  # a tune is not over before its notes
         ok = torch.where(may_end[:, None] | ~not_yet.any(1, keepdim=True), ok, not_yet)
         # a sample with no move left that keeps time and ends in time (rare: a tuplet left a
         # sliver of a bar) gives up the bar before the tune: the grammar's moves that end in
@@ -328,7 +335,8 @@ class AbcConstraint(Constraint):
         return ok | self.is_done[s][:, None]
 
     def ending(self) -> torch.Tensor:
-        return self.is_done[self.next_state[self.state]]
+        has_notes = (self.notes >= MIN_NOTES)[:, None]
+        return self.is_done[self.next_state[self.state]] & has_notes
 
     def close(self, which: torch.Tensor) -> None:
         self.closing |= which
@@ -346,6 +354,7 @@ class AbcConstraint(Constraint):
         section = (bar == CLOSES_SECTION) | (bar == CLOSES_FULL_SECTION)
         self.after_section = torch.where(closes, section, self.after_section)
         self.position = torch.where(closes, 0, at)
+        self.notes += ((self.note[s, ids] > 0) & live).long()
         set_length = self.bar_length[s, ids]
         self.length = torch.where(live & (set_length >= 0), set_length, self.length)
         self.state = torch.where(live, self.next_state[s, ids], s)

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 import heapq
+import math
 from dataclasses import dataclass
 
 import torch
 
-from rnnmusic.codecs.tab.model import GRIDS, MAX_STRINGS
+from rnnmusic.codecs.tab.model import FRET_CHARS, GRIDS, MAX_STRINGS, STANDARD, parse_pitches
+from rnnmusic.codecs.tab.profile import PITCH_RANGE, STANDARD_TUNING
 from rnnmusic.codecs.tab.strict_syntax import (
     ALWAYS_AVAILABLE,
     BAR_FULL,
@@ -49,7 +51,23 @@ from rnnmusic.codecs.tab.strict_syntax import (
 )
 from rnnmusic.constraints import UNREACHABLE, Constraint, explore
 from rnnmusic.errors import RnnMusicError
-from rnnmusic.profile import CorpusProfile
+from rnnmusic.profile import TYPICAL, CorpusProfile
+
+MIN_NOTES = 16  # a piece shorter than this is not one a guitarist keeps
+NO_CAP = 1000  # a span no sample reaches
+
+
+def _pitch_cap(profile: CorpusProfile | None, settings: Settings) -> tuple[list[int], int]:
+    """Open-string pitches and the widest span a sample's fretted notes may take: 95% of the
+    training tabs stay within it. Known only when the corpus uses one tuning."""
+    if profile is None or settings.tunings is None or len(settings.tunings) != 1:
+        return list(STANDARD), NO_CAP
+    (tuning,) = settings.tunings
+    open_pitches = STANDARD if tuning == STANDARD_TUNING else parse_pitches(tuning)
+    span = profile.quantile(PITCH_RANGE, TYPICAL)
+    if open_pitches is None or span is None:
+        return list(STANDARD), NO_CAP
+    return list(open_pitches), max(12, math.ceil(span))
 
 
 def _met_table() -> torch.Tensor:
@@ -202,7 +220,14 @@ class TabConstraint(Constraint):
 
     def __init__(self, vocab: list[str], profile: CorpusProfile | None = None):
         self.vocab_size = len(vocab)
-        self.tables = compile_tables(tuple(vocab), Settings.from_profile(profile))
+        settings = Settings.from_profile(profile)
+        self.tables = compile_tables(tuple(vocab), settings)
+        open_pitches, self.max_span = _pitch_cap(profile, settings)
+        open_pitches += [0] * (MAX_STRINGS + 1 - len(open_pitches))
+        self.open_pitch = torch.tensor(open_pitches)
+        self.fret_of = torch.tensor(
+            [FRET_CHARS.index(ch) if ch in FRET_CHARS else 0 for ch in vocab]
+        )
 
     def reset(self, batch: int, device: torch.device) -> None:
         t = self.tables
@@ -225,6 +250,12 @@ class TabConstraint(Constraint):
         self.target = torch.ones(batch, dtype=torch.long, device=device)  # this bar's length
         self.complement = torch.zeros(batch, dtype=torch.bool, device=device)
         self.bars = torch.zeros(batch, dtype=torch.long, device=device)
+        self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        # the fretted notes' span so far: no wider than 95% of the training tabs'
+        self.lowest = torch.full((batch,), NO_CAP, dtype=torch.long, device=device)
+        self.highest = torch.full((batch,), -NO_CAP, dtype=torch.long, device=device)
+        self.open_pitch = self.open_pitch.to(device)
+        self.fret_of = self.fret_of.to(device)
         self.primed = False
 
     def shortest_piece(self) -> int:
@@ -243,6 +274,10 @@ class TabConstraint(Constraint):
         full = self._may_close_bar(self.bar_row[s], self.count)
         key = string_bits | room.long() << 4 | full.long() << 5
         ok = self.met[key].gather(1, self.need[s])  # (B, V)
+        if self.max_span < NO_CAP:
+            within = self._within_span(s, self.open_pitch[self.string_of[s]])
+            ok = torch.where((ok & within).any(1, keepdim=True), ok & within, ok)
+        may_end = may_end & (self.notes >= MIN_NOTES)  # a piece is not over before its notes
         owed = (self.target - self.count - 1).clamp(min=0)  # groups that fill the bar
         bound = self.tables.most_needed + (MAX_STRINGS + 1) * int(owed.max())
         if int(steps_left.min()) > bound and not self.primed:
@@ -261,6 +296,15 @@ class TabConstraint(Constraint):
                     f"{int(steps_left.max())} characters; raise --length or shorten the prime"
                 )
         return torch.where(can_end, fits, ok)
+
+    def _within_span(self, s: torch.Tensor, open_pitch: torch.Tensor) -> torch.Tensor:
+        """(B, V): the move frets no note outside the span the piece may still take."""
+        frets = (self.cell[s] >= 0) & (self.cell[s] & FRET_NOW).bool()
+        pitch = open_pitch[:, None] + self.fret_of[None, :]
+        inside = (pitch >= (self.highest - self.max_span)[:, None]) & (
+            pitch <= (self.lowest + self.max_span)[:, None]
+        )
+        return ~frets | inside
 
     def _may_close_bar(self, row: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
         """A bar of `count` groups may end: it fills its meter, or it is shorter and a time
@@ -291,6 +335,12 @@ class TabConstraint(Constraint):
         move = self.state * self.vocab_size + ids
         k = self.string_of[self.state][:, None]
         cell = self.flat["cell"][move][:, None]
+        struck = (cell[:, 0] >= 0) & (cell[:, 0] & (FRET_NOW | DEAD_NOW)).bool()
+        self.notes += struck.long()
+        fretted_now = (cell[:, 0] >= 0) & (cell[:, 0] & FRET_NOW).bool()
+        pitch = self.open_pitch[k[:, 0]] + self.fret_of[ids]
+        self.lowest = torch.where(fretted_now, torch.minimum(self.lowest, pitch), self.lowest)
+        self.highest = torch.where(fretted_now, torch.maximum(self.highest, pitch), self.highest)
         old = self.bits.gather(1, k)
         self.bits.scatter_(1, k, torch.where(cell >= 0, (old & FRETTED_BEFORE) | cell, old))
         end = self.flat["group_end"][move]
