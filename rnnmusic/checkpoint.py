@@ -10,9 +10,8 @@ Tensors:  model.*   the weights
 
 from __future__ import annotations
 
-import errno
+import hashlib
 import json
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +22,25 @@ from safetensors import SafetensorError
 from safetensors.torch import load, save
 
 from rnnmusic import __version__
-from rnnmusic.errors import CheckpointError, RnnMusicError
+from rnnmusic.atomic_write import WriteError, write_bytes
+from rnnmusic.bounded_read import parse_json, read_bytes
+from rnnmusic.checkpoint_meta import check_meta, check_resumable, check_version
+from rnnmusic.errors import CheckpointError, CodecError, RnnMusicError
 from rnnmusic.model import CharRNN, ModelConfig
 from rnnmusic.profile import CorpusProfile
 
 FORMAT = "rnnmusic-checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "rnnmusic"
-MAX_HEADER = 100 * 1024 * 1024
+CHECKSUM_KEY = "rnnmusic_checksum"  # blake2b of the metadata text and the tensor bytes
+CHECKSUM = "blake2b-256"
+MAX_HEADER = 16 * 1024 * 1024
+MAX_CHECKPOINT_BYTES = 2 * 1024**3
+MAX_WEIGHT = 1e4  # trained weights stay within ±100; larger ones are damage or tampering
+
+
+class CheckpointWriteError(CheckpointError):
+    """A checkpoint could not be written (a full disk); the previous one is intact."""
 
 
 @dataclass
@@ -74,69 +84,59 @@ class Checkpoint:
         return {k[cut:]: v for k, v in self.tensors.items() if k.startswith(prefix + ".")}
 
     def model(self, device: torch.device | str = "cpu") -> CharRNN:
-        """The model with these weights; refuses weights that do not fit the recorded shape."""
-        try:
-            config = ModelConfig(**self.meta["model"])
-            model = CharRNN(config)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise CheckpointError(f"{self.path}: its model settings are invalid ({exc})") from None
-        if config.vocab_size != len(self.vocab):
-            raise CheckpointError(
-                f"{self.path}: its vocabulary has {len(self.vocab)} characters but the model "
-                f"was built for {config.vocab_size}; the checkpoint is inconsistent"
-            )
-        weights = self.group("model")
-        expected = model.state_dict()
-        missing = sorted(set(expected) - set(weights))
-        extra = sorted(set(weights) - set(expected))
-        if missing or extra:
-            raise CheckpointError(
-                f"{self.path}: its weights do not match its model settings "
-                f"(missing {missing[:3]}, unexpected {extra[:3]})"
-            )
-        for name, tensor in weights.items():
-            if tensor.shape != expected[name].shape:
-                raise CheckpointError(
-                    f"{self.path}: weight {name} has shape {tuple(tensor.shape)}, the model "
-                    f"settings need {tuple(expected[name].shape)}; the checkpoint is inconsistent"
-                )
-        model.load_state_dict(weights)
+        """The model with these weights (their shapes were checked against the settings when
+        the checkpoint was loaded, so this allocates no more than the file holds)."""
+        model = CharRNN(ModelConfig(**self.meta["model"]))
+        model.load_state_dict(self.group("model"))
         return model.to(device)
+
+    def require_resumable(self) -> None:
+        """A CheckpointError unless `train --resume` can continue from this checkpoint."""
+        check_resumable(self.meta, self.path)
 
 
 def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, then rename over `path`."""
+    """Write atomically (a whole new file or the old one, never a mix), with a checksum of the
+    metadata and tensor bytes so that damage on disk or in a copy is found when loading."""
     path = Path(path)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
     meta.setdefault("rnnmusic_version", __version__)
     meta.setdefault("torch_version", torch.__version__)
+    meta["checksum"] = CHECKSUM  # so a checksum lost from the header is damage, not age
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    data = save(flat, metadata={META_KEY: json.dumps(meta, ensure_ascii=False)})
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    meta_text = json.dumps(meta, ensure_ascii=False)
+    unsummed = save(flat, metadata={META_KEY: meta_text})  # the tensor bytes, laid out
+    digest = _checksum(meta_text, _tensor_bytes(unsummed))
+    data = save(flat, metadata={META_KEY: meta_text, CHECKSUM_KEY: digest})
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise CheckpointError(
-            f"could not write checkpoint {path} ({why}); the previous checkpoint is intact"
+        write_bytes(path, data, make_parent=False)
+    except WriteError as exc:
+        raise CheckpointWriteError(
+            f"could not write checkpoint {path} ({exc.why}); the previous checkpoint is intact"
         ) from None
+
+
+def _header_length(data: bytes) -> int:
+    return struct.unpack("<Q", data[:8])[0]
+
+
+def _tensor_bytes(data: bytes) -> memoryview:
+    """The byte buffer after the safetensors header: every tensor, in the file's layout."""
+    return memoryview(data)[8 + _header_length(data) :]
+
+
+def _checksum(meta_text: str, tensor_bytes: memoryview) -> str:
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(meta_text.encode("utf-8"))
+    digest.update(tensor_bytes)
+    return f"{CHECKSUM}:{digest.hexdigest()}"
 
 
 def _looks_like_safetensors(data: bytes) -> bool:
     """8-byte little-endian header length, then the JSON header itself."""
     if len(data) < 10:
         return False
-    (header_len,) = struct.unpack("<Q", data[:8])
+    header_len = _header_length(data)
     return header_len <= MAX_HEADER and 8 + header_len <= len(data) and data[8:9] == b"{"
 
 
@@ -170,26 +170,90 @@ def resolve_checkpoint_path(path: str | Path) -> Path:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
+    """The checkpoint, after every check that can be made before trusting it: the container,
+    the checksum (when it has one: older checkpoints do not), the metadata schema, the tensor
+    shapes against the model settings, and finite weights of sane size."""
     path = resolve_checkpoint_path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"cannot read {path} ({exc.strerror or exc})") from None
+        data = read_bytes(path, MAX_CHECKPOINT_BYTES, "an rnnmusic checkpoint")
+    except CodecError as exc:
+        raise CheckpointError(str(exc)) from None
     _check_container(path, data)
     try:
-        tensors = load(data)
-        header = json.loads(data[8 : 8 + struct.unpack("<Q", data[:8])[0]])
-        meta = json.loads(header.get("__metadata__", {}).get(META_KEY, "null"))
-    except (SafetensorError, json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        header = parse_json(data[8 : 8 + _header_length(data)])
+        texts = header.get("__metadata__") or {}
+        meta_text = texts.get(META_KEY, "null")
+        if not isinstance(meta_text, str):
+            raise ValueError("its metadata is not text")
+    except (ValueError, AttributeError) as exc:
         raise CheckpointError(f"{path} is damaged ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a safetensors file but not an rnnmusic checkpoint")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    recorded = texts.get(CHECKSUM_KEY)
+    if recorded is not None and recorded != _checksum(meta_text, _tensor_bytes(data)):
         raise CheckpointError(
-            f"{path} was written by a newer rnnmusic (checkpoint format "
-            f"{meta.get('format_version')}, this version reads {FORMAT_VERSION}); upgrade rnnmusic"
+            f"{path} is damaged: its contents do not match the checksum written with them "
+            "(bytes changed on disk or in a copy); use another copy or an earlier checkpoint"
         )
-    for key in ("codec", "vocab", "model"):
-        if key not in meta:
-            raise CheckpointError(f"{path} lacks its {key!r} metadata; the checkpoint is damaged")
-    return Checkpoint(path=path, meta=meta, tensors=tensors)
+    try:
+        meta = parse_json(meta_text)
+    except ValueError as exc:
+        raise CheckpointError(
+            f"{path} is damaged (its metadata is not valid JSON: {exc})"
+        ) from None
+    check_version(meta, path, FORMAT, FORMAT_VERSION)
+    if recorded is None and isinstance(meta, dict) and "checksum" in meta:
+        raise CheckpointError(
+            f"{path} is damaged: it was written with a checksum that is no longer in it; use "
+            "another copy or an earlier checkpoint"
+        )
+    check_meta(meta, path)
+    try:
+        tensors = load(data)
+    except (SafetensorError, ValueError) as exc:
+        raise CheckpointError(f"{path} is damaged ({exc})") from None
+    ckpt = Checkpoint(path=path, meta=meta, tensors=tensors)
+    _check_weights(ckpt)
+    return ckpt
+
+
+def _check_weights(ckpt: Checkpoint) -> None:
+    """Weights that fit the model settings exactly, and numbers a trained model can hold."""
+    path = ckpt.path
+    with torch.device("meta"):  # the shapes the settings imply, without allocating them
+        expected = CharRNN(ModelConfig(**ckpt.meta["model"])).state_dict()
+    weights = ckpt.group("model")
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    if missing or extra:
+        raise CheckpointError(
+            f"{path}: its weights do not match its model settings "
+            f"(missing {missing[:3]}, unexpected {extra[:3]})"
+        )
+    for name, tensor in weights.items():
+        if tensor.shape != expected[name].shape:
+            raise CheckpointError(
+                f"{path}: weight {name} has shape {tuple(tensor.shape)}, the model "
+                f"settings need {tuple(expected[name].shape)}; the checkpoint is inconsistent"
+            )
+        if not tensor.is_floating_point():
+            raise CheckpointError(f"{path}: weight {name} holds {tensor.dtype} values, not floats")
+        if tensor.numel() and tensor.abs().max() > MAX_WEIGHT:
+            raise CheckpointError(
+                f"{path}: weight {name} {_bad_values(tensor)}; the checkpoint is damaged"
+            )
+    for name, tensor in ckpt.tensors.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(
+                f"{path}: tensor {name} {_bad_values(tensor)}; the checkpoint is damaged"
+            )
+
+
+def _bad_values(tensor: torch.Tensor) -> str:
+    nan = int(torch.isnan(tensor).sum())
+    inf = int(torch.isinf(tensor).sum())
+    if nan or inf:
+        counts = [f"{n:,} {what}" for n, what in ((nan, "NaN"), (inf, "infinite")) if n]
+        return f"holds {' and '.join(counts)} value{'s' if nan + inf > 1 else ''}"
+    return (
+        f"holds values up to {float(tensor.abs().max()):.3g}, beyond the ±{MAX_WEIGHT:g} "
+        "of any trained model"
+    )

@@ -12,6 +12,7 @@ from rnnmusic import __version__
 from rnnmusic.errors import RnnMusicError
 
 EXIT_USAGE = 2
+MAX_TEXT_INPUT = 64 * 1024 * 1024  # decode input; a sample is a few kilobytes
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -449,16 +450,19 @@ def _write_pieces(
     codec, texts: list[str], out: str, label: str = "piece"
 ) -> list[tuple[Path, Any]]:
     """Decode each text and write OUT (one) or OUT-1 … OUT-N (several); report repairs."""
+    from rnnmusic.atomic_write import atomic_path, make_folder
+
     codec.check_output(out)
     out_path = Path(out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out_path.parent)
     written = []
     for number, text in enumerate(texts, start=1):
         target = out_path
         if len(texts) > 1:
             target = out_path.with_name(f"{out_path.stem}-{number}{out_path.suffix}")
         piece = codec.decode(text)
-        codec.write(piece, target)
+        with atomic_path(target) as tmp:  # a full disk leaves no empty or half-written file
+            codec.write(piece, tmp)
         note = ""
         if piece.repairs:
             shown = "; ".join(piece.repairs[:3]) + (" …" if len(piece.repairs) > 3 else "")
@@ -469,14 +473,10 @@ def _write_pieces(
 
 
 def cmd_decode(args) -> int:
+    from rnnmusic.bounded_read import read_utf8
+
     codec = _codec(args)
-    if args.textfile == "-":
-        text = sys.stdin.read()
-    else:
-        try:
-            text = Path(args.textfile).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RnnMusicError(f"cannot read {args.textfile} as UTF-8 text ({exc})") from None
+    text = read_utf8(args.textfile, MAX_TEXT_INPUT, "codec text")
     pieces = codec.split_pieces(text.replace("\r\n", "\n")) or [text]
     _write_pieces(codec, pieces, args.out)
     return 0
@@ -561,7 +561,9 @@ def cmd_generate(args) -> int:
         if prime is not None:
             raise RnnMusicError("give --prime or --prime-file, not both")
         prime = _prime_from_file(codec, args.prime_file)
-    length = args.length or ckpt.meta.get("default_sample_length", 2000)
+    length = args.length
+    if length is None:
+        length = ckpt.meta.get("default_sample_length", 2000)
     config = SampleConfig(
         num=args.num,
         length=length,
@@ -574,6 +576,7 @@ def cmd_generate(args) -> int:
         strict=args.strict,
     )
     texts = _sample_with_progress(ckpt, config, args)
+    texts = _without_empty_samples(texts)
     if args.out is None:
         sys.stdout.write(codec.separator.join(texts) + "\n")
         return 0
@@ -594,6 +597,32 @@ def cmd_models(args) -> int:
         return 0
     print("\n\n".join(describe(model) for model in models.values()))
     return 0
+
+
+def _without_empty_samples(samples) -> list[str]:
+    """Say how many samples were drawn again for holding no notes, and leave out any that
+    still hold none: an empty file is not a sample of music."""
+    from rnnmusic.sample import MAX_DRAWS
+
+    redrawn, empty = getattr(samples, "redrawn", 0), getattr(samples, "empty", [])
+    if redrawn:
+        print(
+            f"drew {redrawn} sample{'s' if redrawn > 1 else ''} again: "
+            f"{'they' if redrawn > 1 else 'it'} held no notes",
+            file=sys.stderr,
+        )
+    if empty and len(empty) == len(samples):
+        raise RnnMusicError(
+            f"none of the {len(samples)} samples held a note after {MAX_DRAWS} draws; train "
+            "the model longer or sample with a lower --temperature"
+        )
+    if empty:
+        print(
+            f"left out {len(empty)} sample{'s' if len(empty) > 1 else ''} that still held no "
+            "notes; train the model longer or sample with a lower --temperature",
+            file=sys.stderr,
+        )
+    return [text for i, text in enumerate(samples) if i not in set(empty)]
 
 
 def _sample_with_progress(ckpt, config, args) -> list[str]:
@@ -684,13 +713,13 @@ def cmd_inspect(args) -> int:
 
 
 def _prime_from_file(codec, path: str) -> str:
+    from rnnmusic.bounded_read import read_utf8
+    from rnnmusic.sample import MAX_PRIME
+
     if Path(path).suffix.lower() in codec.extensions and codec.name != "text":
         pieces = codec.encode_file(path)
         return pieces[0]
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RnnMusicError(f"cannot read prime file {path} ({exc})") from None
+    return read_utf8(path, 4 * MAX_PRIME, "a prime file")  # UTF-8: up to 4 bytes a character
 
 
 def cmd_eval(args) -> int:
@@ -712,12 +741,11 @@ def cmd_eval(args) -> int:
 def cmd_baseline(args) -> int:
     from rnnmusic.corpus import Corpus, is_corpus_dir
     from rnnmusic.evaluate import corpus_baseline
+    from rnnmusic.rundir import run_corpus_path
 
     path = Path(args.corpus)
     if not is_corpus_dir(path) and (path / "run.json").exists():
-        import json
-
-        path = Path(json.loads((path / "run.json").read_text())["corpus"])
+        path = run_corpus_path(path)
     if args.max_order < 1:
         raise RnnMusicError("--max-order must be at least 1")
     corpus = Corpus.load(path)
@@ -764,6 +792,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a write that did not go through atomic_write: still one sentence
+        from rnnmusic.atomic_write import DISK_ERRNOS, reason
+
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"rnnmusic: error: {reason(exc)}{where}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import statistics
@@ -20,16 +21,20 @@ from typing import Any
 
 import numpy as np
 
+from rnnmusic.atomic_write import write_text
 from rnnmusic.batches import validation_loss
+from rnnmusic.bounded_read import read_json
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.codecs import Codec, Piece
 from rnnmusic.corpus import Corpus
-from rnnmusic.errors import RnnMusicError
+from rnnmusic.errors import CodecError, RnnMusicError
+from rnnmusic.music_check import format_checks, music_checks
 from rnnmusic.ngram import BaselineResult, baseline, rolling_hashes
 from rnnmusic.sample import SampleConfig, generate, pick_device
 from rnnmusic.train import LN2
 
 COPY_WINDOW = 32
+MAX_CACHE_BYTES = 1024 * 1024  # ngram.json: a dozen numbers
 
 
 @dataclass
@@ -45,19 +50,22 @@ class EvalConfig:
 def corpus_baseline(corpus: Corpus, max_order: int = 12) -> BaselineResult:
     """The n-gram baseline of a corpus, computed once and kept in the corpus folder."""
     cache = corpus.path / "ngram.json"
-    if cache.exists():
-        data = json.loads(cache.read_text())
-        if data.get("max_order") == max_order:
+    try:
+        data = read_json(cache, MAX_CACHE_BYTES) if cache.exists() else {}
+    except CodecError:
+        data = {}  # damaged: computed again and rewritten below
+    if isinstance(data, dict) and data.get("max_order") == max_order:
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
             return BaselineResult(
-                {int(k): v for k, v in data["bpc_by_order"].items()},
-                data["best_order"],
-                data["best_bpc"],
-                data["train_chars"],
-                data["valid_chars"],
+                {int(k): float(v) for k, v in data["bpc_by_order"].items()},
+                int(data["best_order"]),
+                float(data["best_bpc"]),
+                int(data["train_chars"]),
+                int(data["valid_chars"]),
             )
     result = baseline(corpus.tokens("train"), corpus.tokens("valid"), len(corpus.vocab), max_order)
     data = {"max_order": max_order, **result.__dict__}
-    cache.write_text(json.dumps(data, indent=1))
+    write_text(cache, json.dumps(data, indent=1))
     return result
 
 
@@ -157,6 +165,18 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     model = ckpt.model(device)
     train_cfg = ckpt.meta["train"]
 
+    length = config.length
+    if length is None:  # 0 is refused by SampleConfig.check, not taken as "the default"
+        length = ckpt.meta.get("default_sample_length", 2000)
+    sample_config = SampleConfig(
+        num=config.num,
+        length=length,
+        temperature=config.temperature,
+        seed=config.seed,
+        strict=config.strict,
+    )
+    sample_config.check()  # before minutes of validation, not after
+
     progress("validation loss over the whole held-out split …")
     valid_loss = validation_loss(
         model, corpus.tokens("valid"), train_cfg["batch_size"], train_cfg["seq_len"], device
@@ -165,14 +185,6 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     ngram = corpus_baseline(corpus)
 
     progress(f"sampling {config.num} pieces …")
-    length = config.length or ckpt.meta.get("default_sample_length", 2000)
-    sample_config = SampleConfig(
-        num=config.num,
-        length=length,
-        temperature=config.temperature,
-        seed=config.seed,
-        strict=config.strict,
-    )
     start = time.perf_counter()
     texts = generate(ckpt, sample_config, device=config.device)
     seconds = time.perf_counter() - start
@@ -182,9 +194,10 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sample_stats = mean_stats([piece_stats(codec, p, work) for p in pieces])
+        sample_rows = [piece_stats(codec, p, work) for p in pieces]
         reference = [codec.decode(t) for t in training_pieces(corpus, codec, config.num)]
-        corpus_stats = mean_stats([piece_stats(codec, p, work) for p in reference])
+        corpus_rows = [piece_stats(codec, p, work) for p in reference]
+    sample_stats, corpus_stats = mean_stats(sample_rows), mean_stats(corpus_rows)
 
     result = {
         "checkpoint": str(ckpt.path),
@@ -203,9 +216,11 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
         "strict": config.strict,
         "temperature": config.temperature,
         "sampling_chars_per_s": chars / seconds if seconds > 0 else None,
+        "samples_redrawn": getattr(texts, "redrawn", 0),
         "stats": {"samples": sample_stats, "training": corpus_stats},
+        "music_checks": music_checks(sample_rows, corpus_rows),
     }
-    (run_path / "eval.json").write_text(json.dumps(result, indent=1))
+    write_text(run_path / "eval.json", json.dumps(result, indent=1))
     return result
 
 
@@ -214,7 +229,8 @@ def format_report(result: dict[str, Any]) -> str:
         f"{'':<28}{'value':>12}",
         f"{'validation bits/char':<28}{result['valid_bpc']:>12.3f}",
         f"{'n-gram bits/char':<28}{result['ngram_bpc']:>12.3f}   (Kneser-Ney, order {result['ngram_order']})",
-        f"{'samples clean':<28}{result['samples_clean']:>8} / {result['samples']}",
+        f"{'samples clean':<28}{result['samples_clean']:>8} / {result['samples']}"
+        + ("   (grammar-constrained: --strict)" if result.get("strict") else "   (--no-strict)"),
         f"{'repairs per 1000 chars':<28}{result['repairs_per_1000_chars']:>12.2f}",
     ]
     if result["copy_rate_32"] is not None:
@@ -228,6 +244,9 @@ def format_report(result: dict[str, Any]) -> str:
             fa = f"{a:>12.2f}" if a is not None else f"{'–':>12}"
             fb = f"{b:>12.2f}" if b is not None else f"{'–':>12}"
             lines.append(f"{key:<28}{fa}{fb}")
+    if result.get("samples_redrawn"):
+        lines.append(f"{'drawn again (no notes)':<28}{result['samples_redrawn']:>12}")
+    lines += format_checks(result.get("music_checks", {}))
     verdict = "beats" if result["valid_bpc"] < result["ngram_bpc"] else "does NOT beat"
     lines.append(f"\nthe LSTM {verdict} the n-gram baseline on the same validation split")
     return "\n".join(lines)

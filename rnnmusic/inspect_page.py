@@ -11,19 +11,21 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rnnmusic.activations import Trace, trace_text, unknown_characters
+from rnnmusic.atomic_write import write_text
+from rnnmusic.bounded_read import read_bytes, read_utf8
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.codecs.text import read_text_file
 from rnnmusic.errors import CodecError, RnnMusicError
 from rnnmusic.positions import CellMatch, position_cells, position_features
 
 DEFAULT_MAX_CHARS = 3000
+MAX_SAMPLES_BYTES = 64 * 1024 * 1024  # samples.jsonl of a long run, or a text to inspect
 LISTED_CELLS = 16
 SHOWN = {"\n": "↵", " ": "␣", "\t": "⇥", "\r": "␍"}
 
@@ -82,10 +84,7 @@ def inspect_run(
         title=f"{run_dir.resolve().name} — {ckpt.codec_name}",
         about=_about(ckpt, input_path, len(text), full_length),
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    write_text(out, page)
     return InspectResult(
         page=out,
         characters=len(text),
@@ -117,8 +116,8 @@ def input_text(ckpt: Checkpoint, path: str | Path) -> str:
 
 def _read_text_or_none(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError):
+        return read_utf8(path, MAX_SAMPLES_BYTES)
+    except CodecError:
         return None
 
 
@@ -127,7 +126,11 @@ def read_samples(path: Path) -> list[Sample]:
     if not path.is_file():
         return []
     samples = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    try:
+        text = read_bytes(path, MAX_SAMPLES_BYTES, "a samples log").decode("utf-8", "replace")
+    except CodecError:
+        return []
+    for line in text.splitlines():
         try:
             record = json.loads(line)
             step, text = int(record["step"]), str(record["text"])

@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rnnmusic.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from rnnmusic.profile import CorpusProfile
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 REGISTRY = PRETRAINED_DIR / "models.json"
@@ -107,11 +110,14 @@ KEEP_META = (
 )
 
 
-def write_weights(run_dir: Path, name: str, half: bool = True) -> Path:
+def write_weights(
+    run_dir: Path, name: str, half: bool = True, profile: CorpusProfile | None = None
+) -> Path:
     """Copy a run's best checkpoint into the package as `name`: weights only, float16 when
     `half` (half the bytes; measure the bits/char of the copy, not of the run). The metadata
     stays (vocabulary, codec settings, the corpus profile that strict sampling keeps to), but
-    not the training machine's corpus path nor the optimizer's state."""
+    not the training machine's corpus path nor the optimizer's state. A `profile` given
+    replaces the run's (one worked out again from the corpus holds the facts added since)."""
     import torch
 
     from rnnmusic.checkpoint import load_checkpoint, save_checkpoint
@@ -122,6 +128,8 @@ def write_weights(run_dir: Path, name: str, half: bool = True) -> Path:
         tensors = {k: v.to(torch.float16) for k, v in tensors.items()}
     meta = {k: ckpt.meta[k] for k in KEEP_META if k in ckpt.meta}
     meta["kind"] = "shipped"
+    if profile is not None:
+        meta["profile"] = profile.to_dict()
     PRETRAINED_DIR.mkdir(exist_ok=True)
     target = PRETRAINED_DIR / f"{name}.safetensors"
     save_checkpoint(target, tensors, meta)

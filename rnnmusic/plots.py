@@ -15,7 +15,9 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from rnnmusic.errors import RnnMusicError
+from rnnmusic.atomic_write import atomic_path
+from rnnmusic.bounded_read import read_bytes, read_json
+from rnnmusic.errors import CodecError, RnnMusicError
 from rnnmusic.midi_input import read_music
 
 DPI = 100
@@ -26,8 +28,10 @@ CURVE_SIZE_PX = (1000, 560)
 MARGINS_PX = {"left": 70, "right": 20, "top": 40, "bottom": 50}
 NOTE_HALF_HEIGHT = 0.4  # a note covers pitch ± this, leaving a gap between neighbours
 DRUM_COLOUR = "#555555"
+MAX_LEGEND = 12  # instruments named above a piano roll; a file may have thousands
 BASELINE_COLOUR = "#d62728"
 TRAIN_COLOUR, VALID_COLOUR = "#1f77b4", "#2ca02c"
+MAX_METRICS_BYTES = 256 * 1024 * 1024  # a million logged steps take about 150 MB
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,11 @@ def _save(fig: Figure, ax, png: str | Path) -> PlotGeometry:
     png = Path(png)
     if png.suffix.lower() != ".png":
         raise RnnMusicError(f"pictures are written as PNG; name the output {png.stem}.png")
-    png.parent.mkdir(parents=True, exist_ok=True)
     fig.canvas.draw()
     box = ax.get_window_extent()
     width, height = (round(v) for v in fig.get_size_inches() * DPI)
-    tmp = png.with_name(f".{png.stem}.tmp.png")
-    fig.savefig(tmp, dpi=DPI, format="png")
-    tmp.replace(png)
+    with atomic_path(png) as tmp:  # a full disk leaves no empty or half-written picture
+        fig.savefig(tmp, dpi=DPI, format="png")
     return PlotGeometry(
         width=width,
         height=height,
@@ -115,21 +117,26 @@ def piano_roll(midi: str | Path, png: str | Path, title: str | None = None) -> P
     _bar_lines(ax, music, end)
     palette = [f"C{i}" for i in range(10)]
     labelled = []
-    for number, inst in enumerate(music.instruments):
-        if not inst.notes:
-            continue
+    boxes_by_colour: dict[str, list[Rectangle]] = {}
+    playing = [(n, inst) for n, inst in enumerate(music.instruments) if inst.notes]
+    for number, inst in playing:
         colour = DRUM_COLOUR if inst.is_drum else palette[number % len(palette)]
-        boxes = [
+        boxes_by_colour.setdefault(colour, []).extend(
             Rectangle(
                 (n.start, n.pitch - NOTE_HALF_HEIGHT),
                 max(n.end - n.start, 1e-3),
                 2 * NOTE_HALF_HEIGHT,
             )
             for n in inst.notes
-        ]
+        )
+        if len(labelled) < MAX_LEGEND:
+            name = "drums" if inst.is_drum else pretty_midi.program_to_instrument_name(inst.program)
+            labelled.append(Rectangle((0, 0), 1, 1, facecolor=colour, label=inst.name or name))
+    for colour, boxes in boxes_by_colour.items():  # one collection per colour: fast to draw
         ax.add_collection(PatchCollection(boxes, facecolor=colour, edgecolor="none", zorder=2))
-        name = "drums" if inst.is_drum else pretty_midi.program_to_instrument_name(inst.program)
-        labelled.append(Rectangle((0, 0), 1, 1, facecolor=colour, label=inst.name or name))
+    if len(playing) > MAX_LEGEND:
+        more = len(playing) - MAX_LEGEND
+        labelled.append(Rectangle((0, 0), 1, 1, fill=False, lw=0, label=f"… {more:,} more"))
     if len(labelled) > 1:  # above the plot, where it cannot hide notes
         ax.legend(
             handles=labelled,
@@ -179,7 +186,11 @@ def read_metrics(run_dir: str | Path) -> RunMetrics:
         raise RnnMusicError(f"{run_dir} holds no metrics.jsonl; is it a training run folder?")
     train: dict[int, float] = {}
     valid: dict[int, float] = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    try:
+        text = read_bytes(path, MAX_METRICS_BYTES, "a metrics log").decode("utf-8", "replace")
+    except CodecError as exc:
+        raise RnnMusicError(str(exc)) from None
+    for line in text.splitlines():
         try:
             record = json.loads(line)
             step = int(record["step"])
@@ -196,8 +207,8 @@ def read_metrics(run_dir: str | Path) -> RunMetrics:
 
 def _ngram_baseline(run_dir: Path) -> float | None:
     try:
-        value = json.loads((run_dir / "eval.json").read_text(encoding="utf-8")).get("ngram_bpc")
-    except (OSError, json.JSONDecodeError, AttributeError):
+        value = read_json(run_dir / "eval.json", MAX_METRICS_BYTES).get("ngram_bpc")
+    except (CodecError, AttributeError):
         return None
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnmusic.atomic_write import atomic_path
 from rnnmusic.errors import CodecError, RnnMusicError
 from rnnmusic.midi_input import count_notes, midi_seconds, read_midi
 
@@ -113,27 +114,30 @@ def render_midi(
     parsed = read_midi(midi)
     if count_notes(parsed) == 0:
         raise CodecError(midi, "has no notes, so there is nothing to hear")
-    wav.parent.mkdir(parents=True, exist_ok=True)
-    tmp = wav.with_name(f".{wav.stem}.tmp-{os.getpid()}.wav")
-    command = [
-        program,
-        "-ni",  # no MIDI input driver, no interactive shell
-        "-q",
-        "-g",
-        str(gain),
-        "-r",
-        str(sample_rate),
-        "-O",
-        "s16",
-        "-T",
-        "wav",
-        "-F",
-        str(tmp),
-        str(font),
-        str(Path(midi).resolve()),
-    ]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+    with atomic_path(wav) as tmp:  # the file appears whole or not at all
+        command = [
+            program,
+            "-ni",  # no MIDI input driver, no interactive shell
+            "-q",
+            "-g",
+            str(gain),
+            "-r",
+            str(sample_rate),
+            "-O",
+            "s16",
+            "-T",
+            "wav",
+            "-F",
+            str(tmp),
+            str(font),
+            str(Path(midi).resolve()),
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise RnnMusicError(
+                f"FluidSynth took longer than {TIMEOUT_S} s on {midi}; is the MIDI file hours long?"
+            ) from None
         if done.returncode != 0 or not tmp.is_file() or tmp.stat().st_size <= 44:
             said = (done.stderr or done.stdout).strip().splitlines()
             detail = f": {said[-1]}" if said else ""
@@ -141,13 +145,6 @@ def render_midi(
                 f"FluidSynth could not render {midi} (exit {done.returncode}{detail})"
             )
         seconds = trim_silent_tail(tmp)
-        os.replace(tmp, wav)
-    except subprocess.TimeoutExpired:
-        raise RnnMusicError(
-            f"FluidSynth took longer than {TIMEOUT_S} s on {midi}; is the MIDI file hours long?"
-        ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return Rendered(wav=wav, seconds=seconds, midi_seconds=midi_seconds(parsed))
 
 

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
+from rnnmusic.bounds import number, whole
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
+from rnnmusic.checkpoint_meta import MAX_SAMPLE_LENGTH
 from rnnmusic.constraints import Constraint
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CharRNN, Stepper
 from rnnmusic.profile import CHARS, CorpusProfile
 
 STOP_CHECK_EVERY = 16  # steps between checks for finished samples (a check costs a sync)
+MAX_NUM = 10_000  # samples per call: each becomes a file, and they share one batch in memory
+MAX_PRIME = 100_000  # characters; a small model reads about 10,000 a second on one CPU core
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0  # beyond these, logits / T overflows or is flat
+MAX_SEED = 2**63 - 1
+PRIME_CHUNK = 512  # prime characters fed per model call (memory stays flat however long)
+FIRST_COLUMNS = 1024  # the output buffer starts this wide and doubles as samples grow
 
 
 @dataclass
@@ -31,16 +39,27 @@ class SampleConfig:
     strict: bool = False  # mask characters the codec's grammar forbids
 
     def check(self) -> None:
-        if self.num < 1:
-            raise RnnMusicError("--num must be at least 1")
-        if self.length < 1:
-            raise RnnMusicError("--length must be at least 1")
-        if not self.argmax and not self.temperature > 0:
-            raise RnnMusicError("--temperature must be above 0 (use --argmax for greedy sampling)")
-        if self.top_k is not None and self.top_k < 1:
-            raise RnnMusicError("--top-k must be at least 1")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise RnnMusicError("--top-p must lie in (0, 1]")
+        """Every option within the bounds where sampling is meaningful and memory is bounded."""
+        whole("--num", self.num, 1, MAX_NUM, "; run generate again with another --seed for more")
+        whole("--length", self.length, 1, MAX_SAMPLE_LENGTH)
+        if not self.argmax and not (
+            MIN_TEMPERATURE <= number("--temperature", self.temperature) <= MAX_TEMPERATURE
+        ):
+            raise RnnMusicError(
+                f"--temperature must lie between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}, "
+                f"not {self.temperature:g} (use --argmax for greedy sampling)"
+            )
+        if self.top_k is not None:
+            whole("--top-k", self.top_k, 1, None)
+        if self.top_p is not None and not 0 < number("--top-p", self.top_p) <= 1:
+            raise RnnMusicError(f"--top-p must lie in (0, 1], not {self.top_p:g}")
+        if self.seed is not None:
+            whole("--seed", self.seed, 0, MAX_SEED)
+        if self.prime is not None and len(self.prime) > MAX_PRIME:
+            raise RnnMusicError(
+                f"the prime has {len(self.prime):,} characters; rnnmusic starts samples from "
+                f"at most {MAX_PRIME:,} (shorten it: the model remembers far less than that)"
+            )
 
 
 def encode_prime(prime: str, vocab: list[str]) -> list[int]:
@@ -102,10 +121,8 @@ def sample_texts(
 
     batch = config.num
     state = model.initial_state(batch, device)
-    prime = torch.tensor(prime_ids, device=device).expand(batch, -1)
-    if prime.size(1) > 1:
-        _, state = model(prime[:, :-1], state)
-    last = prime[:, -1]
+    state = primed_state(model, prime_ids[:-1], state)
+    last = torch.full((batch,), prime_ids[-1], dtype=torch.long, device=device)
     if constraint is not None:
         constraint.reset(batch, device)
         if config.length < constraint.shortest_piece():
@@ -117,7 +134,7 @@ def sample_texts(
             constraint.feed(config.prime, vocab)
         budget = PieceBudget.draw(profile, config, len(config.prime or ""), generator, device)
     stepper = Stepper(model, batch)
-    out = torch.empty(batch, config.length, dtype=torch.long, device=device)
+    out = torch.empty(batch, min(config.length, FIRST_COLUMNS), dtype=torch.long, device=device)
     table = list(vocab)
     finished = [False] * batch
     steps = config.length
@@ -128,6 +145,8 @@ def sample_texts(
             budget.honour_wish_to_end(constraint, logits, ok, config, generator, t)
             logits = logits.masked_fill(~ok, float("-inf"))
         last = pick_next(logits, config, generator)
+        if t == out.size(1):  # memory grows with the samples, not with --length
+            out = torch.cat([out, torch.empty_like(out[:, : config.length - t])], dim=1)
         out[:, t] = last
         if constraint is not None:
             constraint.advance(last)
@@ -155,6 +174,20 @@ def sample_texts(
     return texts
 
 
+def primed_state(model: CharRNN, ids: list[int], state: tuple) -> tuple:
+    """`state` (for B samples) after reading `ids`: read once, in chunks, and shared by all B
+    samples, so neither time nor memory grows with the number of samples or the prime's length."""
+    if not ids:
+        return state
+    batch = state[0].size(1)
+    one = tuple(s[:, :1].contiguous() for s in state)
+    device = state[0].device
+    for start in range(0, len(ids), PRIME_CHUNK):
+        chunk = torch.tensor([ids[start : start + PRIME_CHUNK]], device=device)
+        _, one = model(chunk, one)
+    return tuple(s.expand(-1, batch, -1).contiguous() for s in one)
+
+
 class PieceBudget:
     """How long each strict sample may run: a target drawn from the training pieces' lengths;
     the piece may end from EARLIEST × target on and must close by LATEST × target (never past
@@ -174,8 +207,9 @@ class PieceBudget:
             shares = torch.rand(batch, generator=generator, device=device).tolist()
             targets = [profile.quantile(CHARS, q) for q in shares]
             for i, target in enumerate(targets):
-                earliest[i] = int(cls.EARLIEST * target) - primed
                 deadline[i] = min(length, max(1, int(cls.LATEST * target) - primed))
+                # a piece cut short by --length may end from 3/4 of it on
+                earliest[i] = min(int(cls.EARLIEST * target) - primed, int(0.75 * deadline[i]))
         return cls(earliest, deadline)
 
     def steps_left(self, t: int) -> torch.Tensor:
@@ -219,21 +253,55 @@ def pick_device(name: str = "auto") -> torch.device:
     return device
 
 
+class Samples(list):
+    """Sample texts, plus how many were drawn again because they held no notes (`redrawn`)
+    and the positions of those that still held none after MAX_DRAWS draws (`empty`)."""
+
+    def __init__(self, texts=(), redrawn: int = 0, empty: list[int] | None = None):
+        super().__init__(texts)
+        self.redrawn = redrawn
+        self.empty: list[int] = empty or []
+
+
+MAX_DRAWS = 4  # a sample with no notes is drawn again at most this many times in all
+
+
 def generate(
     checkpoint: Checkpoint | str | Path,
     config: SampleConfig,
     device: str = "auto",
     progress: Callable[[int], None] | None = None,
-) -> list[str]:
+) -> Samples:
     """Sample texts from a checkpoint (or run folder); decode them with `checkpoint.codec()`.
-    `progress` as in `sample_texts`."""
+    A sample that decodes to no notes is drawn again (a file without notes is no sample of
+    music); `progress` as in `sample_texts`."""
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     dev = pick_device(device)
     model = ckpt.model(dev)
     codec = ckpt.codec()
     separator = ckpt.meta.get("separator") or codec.separator
     profile = ckpt.profile if config.strict else None
-    constraint = codec.constraint(ckpt.vocab, profile) if config.strict else None
-    return sample_texts(
-        model, ckpt.vocab, separator, config, dev, constraint, profile, progress=progress
-    )
+
+    def draw(settings: SampleConfig) -> list[str]:
+        constraint = codec.constraint(ckpt.vocab, profile) if settings.strict else None
+        return sample_texts(
+            model, ckpt.vocab, separator, settings, dev, constraint, profile, progress=progress
+        )
+
+    texts = draw(config)
+    empty = [i for i, text in enumerate(texts) if _holds_no_notes(codec, text)]
+    redrawn = 0
+    for attempt in range(1, MAX_DRAWS):
+        if not empty:
+            break
+        seed = None if config.seed is None else (config.seed + 1_000_003 * attempt) % 2**63
+        again = draw(replace(config, num=len(empty), seed=seed))
+        redrawn += len(empty)
+        for i, text in zip(empty, again, strict=True):
+            texts[i] = text
+        empty = [i for i in empty if _holds_no_notes(codec, texts[i])]
+    return Samples(texts, redrawn=redrawn, empty=empty)
+
+
+def _holds_no_notes(codec, text: str) -> bool:
+    return codec.count_notes(codec.decode(text)) == 0

@@ -25,17 +25,47 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from rnnmusic import distributed
+from rnnmusic.atomic_write import WriteError, append_text, make_folder, write_text
 from rnnmusic.batches import StreamBatcher, autocast, validation_loss
-from rnnmusic.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from rnnmusic.bounds import number, whole
+from rnnmusic.checkpoint import Checkpoint, CheckpointWriteError, load_checkpoint, save_checkpoint
+from rnnmusic.checkpoint_meta import MAX_HIDDEN, MAX_LAYERS, MAX_SAMPLE_LENGTH
 from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import Corpus
-from rnnmusic.errors import RnnMusicError
+from rnnmusic.errors import CheckpointError, RnnMusicError
 from rnnmusic.model import CELLS, PRESETS, CharRNN, ModelConfig
 from rnnmusic.progress import progress_bar
-from rnnmusic.rundir import RunLock, StopFlag, default_run_dir, prepare_corpus
+from rnnmusic.rundir import (
+    RunLock,
+    StopFlag,
+    default_run_dir,
+    forget_unstarted_run,
+    prepare_corpus,
+    remove_empty_run_dir,
+    stopped_by_write,
+)
 from rnnmusic.sample import SampleConfig, pick_device, sample_texts
 
 LN2 = math.log(2)
+MAX_SEED = 2**63 - 1 - 1024  # each process adds its rank; torch takes seeds below 2^63
+WHOLE_BOUNDS = {  # name: (lowest, highest); the highest keep memory and time sane
+    "hidden_size": (1, MAX_HIDDEN),
+    "num_layers": (1, MAX_LAYERS),
+    "batch_size": (1, 1 << 16),
+    "seq_len": (1, 1 << 16),
+    "max_steps": (1, 10**9),
+    "eval_every": (1, 10**9),
+    "eval_batches": (1, 10**6),
+    "sample_length": (1, MAX_SAMPLE_LENGTH),
+    "log_every": (1, 10**9),
+    "warmup_steps": (0, 10**9),
+    "seed": (0, MAX_SEED),
+}
+NUMBER_BOUNDS = {  # name: (above, at most); NaN and infinity are refused by these too
+    "learning_rate": (0.0, 10.0),
+    "max_minutes": (0.0, 1e7),
+    "grad_clip": (0.0, 1e6),
+}
 
 
 @dataclass
@@ -80,21 +110,31 @@ class TrainConfig:
             if value is None and key in preset:
                 values[key] = preset[key]
         config = TrainConfig(**values)
-        for name in (
-            "hidden_size",
-            "num_layers",
-            "batch_size",
-            "seq_len",
-            "max_steps",
-            "eval_every",
-        ):
-            if getattr(config, name) < 1:
-                raise RnnMusicError(f"--{name.replace('_', '-')} must be at least 1")
-        if not 0 <= config.dropout < 1:
-            raise RnnMusicError("--dropout must lie in [0, 1)")
-        if config.max_minutes is not None and config.max_minutes <= 0:
-            raise RnnMusicError("--max-minutes must be above 0")
+        config.check()
         return config
+
+    def check(self) -> None:
+        """Every setting within bounds a run can use, before a folder or a model is made: the
+        CLI's options and the settings a resumed checkpoint brings back alike."""
+        for name, (low, high) in WHOLE_BOUNDS.items():
+            whole("--" + name.replace("_", "-"), getattr(self, name), low, high)
+        for name, (low, high) in NUMBER_BOUNDS.items():
+            value = getattr(self, name)
+            if value is None and name == "max_minutes":
+                continue
+            flag = "--" + name.replace("_", "-")
+            if not low < number(flag, value) <= high:
+                raise RnnMusicError(
+                    f"{flag} must lie above {low:g} and at most {high:g}, not {value}"
+                )
+        if not 0 <= number("--dropout", self.dropout) < 1:
+            raise RnnMusicError(f"--dropout must lie in [0, 1), not {self.dropout}")
+        if not 0 <= number("min_lr_ratio", self.min_lr_ratio) <= 1:
+            raise RnnMusicError(f"min_lr_ratio must lie in [0, 1], not {self.min_lr_ratio}")
+        if self.cell not in CELLS:
+            raise RnnMusicError(f"unknown cell {self.cell!r}; choose {', '.join(CELLS)}")
+        if not isinstance(self.codec_options, dict):
+            raise RnnMusicError(f"codec options must be a mapping, not {self.codec_options!r}")
 
 
 @dataclass
@@ -163,25 +203,45 @@ def fit(
                     f"{run_dir} or choose another --out"
                 )
         distributed.barrier(world)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        lock = RunLock(run_dir) if world.is_main else None
+        created = not run_dir.exists()
+        make_folder(run_dir)
+        try:
+            lock = RunLock(run_dir) if world.is_main else None
+        except RnnMusicError:
+            if created:
+                remove_empty_run_dir(run_dir)
+            raise
         if world.is_main:
             print(f"run folder: {run_dir} (checkpoints, metrics.jsonl, samples.txt)", flush=True)
         try:
             return Training(config, run_dir, ckpt, world, begun).run(stop_when)
+        except (WriteError, CheckpointWriteError) as exc:
+            raise RnnMusicError(stopped_by_write(exc, run_dir)) from None
         finally:
             if lock is not None:
+                if not (run_dir / "last.safetensors").exists():
+                    forget_unstarted_run(run_dir, created)  # failed before its first checkpoint
                 lock.release()
     finally:
         distributed.teardown(world)
 
 
 def _resumed_config(ckpt: Checkpoint, config: TrainConfig) -> TrainConfig:
+    ckpt.require_resumable()
     saved = {**ckpt.meta["train"], "max_minutes": config.max_minutes}
     saved.update(device=config.device, progress=config.progress)
     if config.max_steps is not None:
         saved["max_steps"] = config.max_steps
-    return TrainConfig(**{f.name: saved[f.name] for f in fields(TrainConfig) if f.name in saved})
+    resumed = TrainConfig(**{f.name: saved[f.name] for f in fields(TrainConfig) if f.name in saved})
+    try:
+        resumed.check()
+    except RnnMusicError as exc:
+        if config.max_steps is not None and "--max-steps" in str(exc):
+            raise  # the user's own option
+        raise CheckpointError(
+            f"{ckpt.path}: its training settings are damaged ({exc}); training cannot resume"
+        ) from None
+    return resumed
 
 
 class Training:
@@ -254,8 +314,9 @@ class Training:
         return Corpus.load(distributed.broadcast(self.world, str(path)))
 
     def _announce(self) -> None:
-        (self.run_dir / "run.json").write_text(
-            json.dumps({"config": asdict(self.config), "corpus": str(self.corpus.path)}, indent=1)
+        write_text(
+            self.run_dir / "run.json",
+            json.dumps({"config": asdict(self.config), "corpus": str(self.corpus.path)}, indent=1),
         )
         mc, b = self.model_config, self.batcher
         processes = f" × {self.world.size} processes" if self.world.active else ""
@@ -403,9 +464,6 @@ class Training:
         self.started = time.monotonic()
         deadline = None if config.max_minutes is None else self.begun + config.max_minutes * 60
         self.deadline = deadline
-        self.metrics = (
-            open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") if world.is_main else None
-        )
         bar = progress_bar(
             config.max_steps,
             "training",
@@ -469,16 +527,13 @@ class Training:
             if stopped != "max_steps" and self.step % config.eval_every != 0:
                 self.validate_and_save()
         bar.close()
-        if self.metrics is not None:
-            self.metrics.close()
         return TrainResult(
             self.run_dir, self.step, self.best_val, self.last_val, stopped, self.codec.name
         )
 
     def _log(self, **values) -> None:
         values["time"] = round(time.time(), 3)
-        self.metrics.write(json.dumps(values) + "\n")
-        self.metrics.flush()
+        append_text(self.run_dir / "metrics.jsonl", json.dumps(values) + "\n")
 
     def _write_sample(self) -> None:
         """Append a sample to samples.jsonl / samples.txt: the run's 'watch it learn' record."""
@@ -490,10 +545,11 @@ class Training:
         )[0]
         bpc = self.last_val / LN2
         record = {"step": self.step, "val_bpc": bpc, "text": text}
-        with open(self.run_dir / "samples.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        with open(self.run_dir / "samples.txt", "a", encoding="utf-8") as f:
-            f.write(f"=== step {self.step}, validation {bpc:.3f} bits/char ===\n{text}\n\n")
+        append_text(self.run_dir / "samples.jsonl", json.dumps(record, ensure_ascii=False) + "\n")
+        append_text(
+            self.run_dir / "samples.txt",
+            f"=== step {self.step}, validation {bpc:.3f} bits/char ===\n{text}\n\n",
+        )
 
 
 def _bpc(loss: float) -> str:

@@ -54,7 +54,7 @@ def _status_kb(field: str) -> int:
 
 
 @contextlib.contextmanager
-def _peak_memory(fallback: bool):
+def peak_memory(fallback: bool):
     """Yields a list that receives the bytes the block added at its peak. Linux resets the
     resident-set high-water mark when 5 is written to /proc/self/clear_refs: that counts
     every allocation (NumPy, C libraries) at no cost. Elsewhere tracemalloc, which slows
@@ -85,7 +85,7 @@ def read_bounded(reader: Reader, path: Path, measure_memory: bool):
     that is the crash the test exists to find."""
     started = time.process_time()
     try:
-        with _peak_memory(fallback=measure_memory) as peak, hang_guard(HANG_SECONDS):
+        with peak_memory(fallback=measure_memory) as peak, hang_guard(HANG_SECONDS):
             try:
                 outcome = reader.read(path)
             except CodecError as error:

@@ -8,14 +8,35 @@ and non-ASCII names is always read)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import re
+import resource
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import assert_user_error
+from conftest import assert_user_error, run_cli
+from hostile_commands import (
+    ATTACKS,
+    DISK,
+    HANGS,
+    OPTIONS,
+    READS,
+    TRAIN,
+    WEIGHTS,
+    Attack,
+    Result,
+    build_workspace,
+    can_mount,
+    fill_when_it_appears,
+    judge,
+    small_disk,
+)
 from hostile_files import (
     C_MAJOR,
     END,
@@ -30,12 +51,16 @@ from hostile_files import (
 )
 from reader_checks import (
     CPU_SECONDS,
+    HANG_SECONDS,
     PEAK_BYTES,
     assert_one_sentence_naming,
     assert_pieces,
+    hang_guard,
+    peak_memory,
     read_bounded,
 )
 
+from rnnmusic.cli import main as cli_main
 from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import build_corpus
 from rnnmusic.errors import CodecError, RnnMusicError
@@ -249,3 +274,117 @@ def test_tally_of_hostile_files_per_reader():
     tally = Counter(reader.name for reader, _ in CASES)
     print("hostile files per reader:", dict(tally), "total", sum(tally.values()))
     assert all(count >= 40 for count in tally.values()), tally
+
+
+# -- attacks on the command from outside (issue 18) ---------------------------------------------
+
+ATTACKS_HERE = [a for a in ATTACKS if not a.heavy]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, one_torch_thread):
+    return build_workspace(tmp_path_factory.mktemp("attacks"))
+
+
+@contextlib.contextmanager
+def memory_ceiling(extra_bytes: int = 3 * 1024**3):
+    """Allocations beyond this much more address space fail in the test instead of taking the
+    machine's memory: a regression is a failed test, not an OOM-killed worker."""
+    try:
+        size = int(re.search(r"VmSize:\s+(\d+) kB", Path("/proc/self/status").read_text())[1])
+    except (OSError, TypeError):
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (size * 1024 + extra_bytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def run_inside(argv: list[str], stdin: str | None = None) -> Result:
+    """`rnnmusic ARGV` in this process: exit code, what it printed, CPU seconds, peak memory."""
+    out, err = io.StringIO(), io.StringIO()
+    saved_stdin = sys.stdin
+    started = time.process_time()
+    try:
+        if stdin is not None:
+            sys.stdin = io.TextIOWrapper(open(stdin, "rb"))  # noqa: SIM115 (closed below)
+        with (
+            peak_memory(fallback=False) as peak,
+            hang_guard(HANG_SECONDS),
+            memory_ceiling(),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                code = cli_main(argv)
+            except SystemExit as exc:  # argparse
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        if sys.stdin is not saved_stdin:
+            sys.stdin.close()
+            sys.stdin = saved_stdin
+    return Result(code, out.getvalue(), err.getvalue(), time.process_time() - started, peak[0])
+
+
+def _params(attacks):
+    marks = {True: [pytest.mark.slow], False: []}
+    return [pytest.param(a, id=a.name, marks=marks[a.slow]) for a in attacks]
+
+
+@pytest.mark.parametrize("attack", _params(ATTACKS_HERE))
+def test_attack_is_one_sentence_or_correct_output_in_bounds(attack: Attack, workspace, tmp_path):
+    """Every case of issue 18: exit 2 with one sentence, or exit 0 and correct output; within
+    10 s of CPU and 1 GB; no empty or temporary file left where it wrote."""
+    if attack.disk:
+        why = can_mount()
+        if why:
+            pytest.skip(why)
+        with small_disk(tmp_path / "disk", full=attack.fill_when is None) as out:
+            watcher = (
+                fill_when_it_appears(out / attack.fill_when, out) if attack.fill_when else None
+            )
+            result = run_inside(attack.argv(workspace, out), attack.stdin)
+            if watcher is not None:
+                watcher.join(timeout=5)
+            problems = judge(attack, out, result)
+    else:
+        out = workspace.scratch(attack.name)
+        result = run_inside(attack.argv(workspace, out), attack.stdin)
+        problems = judge(attack, out, result)
+    assert not problems, problems
+
+
+def test_every_line_of_issue_18_has_attacks():
+    groups = Counter(a.group for a in ATTACKS)
+    assert set(groups) == {WEIGHTS, OPTIONS, DISK, READS, HANGS, TRAIN}, groups
+    assert len({a.name for a in ATTACKS}) == len(ATTACKS)
+    assert sum(a.expect == "ok" for a in ATTACKS) >= 6  # not only refusals
+
+
+@pytest.mark.slow
+def test_attacks_on_files_and_disks_from_outside(workspace, tmp_path):
+    """The attacks where the process itself matters (a blocking open, a full disk) as a user
+    runs them: exit code and stderr of a real `rnnmusic` process."""
+    chosen = [a for a in ATTACKS_HERE if a.group in (READS, DISK) and a.stdin is None]
+    failed = {}
+    for attack in chosen:
+        if attack.disk and can_mount():
+            continue
+        with contextlib.ExitStack() as stack:
+            if attack.disk:
+                full = attack.fill_when is None
+                out = stack.enter_context(small_disk(tmp_path / attack.name, full=full))
+                if attack.fill_when:
+                    fill_when_it_appears(out / attack.fill_when, out)
+            else:
+                out = workspace.scratch(attack.name)
+            done = run_cli(*attack.argv(workspace, out), timeout=120)
+            result = Result(done.returncode, done.stdout, done.stderr, 0.0, 0)
+            problems = judge(attack, out, result)
+        if problems:
+            failed[attack.name] = problems
+    assert not failed, failed
+    assert len(chosen) >= 20

@@ -13,10 +13,14 @@ import time
 import pytest
 from conftest import assert_user_error
 from helpers import counting_corpus
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnmusic.checkpoint import load_checkpoint
 from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import build_corpus
+from rnnmusic.errors import CheckpointError
+from rnnmusic.train import fit
 
 FAST = ["--hidden-size", "48", "--batch-size", "8", "--seq-len", "16", "--no-progress"]
 
@@ -146,3 +150,119 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path, corpus, cli):
     finally:
         first.kill()
         first.wait()
+
+
+# -- checkpoints from outside: every damaged byte and every odd metadata value is refused ---------
+
+
+@pytest.fixture(scope="module")
+def checkpoint_file(tmp_path_factory):
+    from helpers import tiny_config
+
+    tmp = tmp_path_factory.mktemp("flips")
+    fit(
+        tiny_config(
+            counting_corpus(tmp / "c.txt"), tmp / "run", max_steps=4, eval_every=4, hidden_size=8
+        )
+    )
+    return tmp / "run" / "best.safetensors"
+
+
+def test_every_flipped_bit_anywhere_in_a_checkpoint_is_refused(checkpoint_file, tmp_path):
+    """The header, the metadata text and the tensor bytes alike: a checkpoint with one bit
+    changed never loads, and never fails with anything but a CheckpointError."""
+    data = checkpoint_file.read_bytes()
+    rng = random.Random(18)
+    target = tmp_path / "flipped.safetensors"
+    for _ in range(300):
+        damaged = bytearray(data)
+        index = rng.randrange(len(data))
+        damaged[index] ^= 1 << rng.randrange(8)
+        target.write_bytes(bytes(damaged))
+        with pytest.raises(CheckpointError):
+            load_checkpoint(target)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=st.sampled_from(
+        [
+            "codec",
+            "vocab",
+            "model",
+            "model.hidden_size",
+            "model.num_layers",
+            "model.vocab_size",
+            "model.dropout",
+            "model.cell",
+            "format_version",
+            "default_sample_length",
+            "separator",
+            "codec_options",
+            "step",
+        ]
+    ),
+    value=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+        max_leaves=6,
+    ),
+)
+def test_odd_metadata_values_load_or_are_one_sentence(
+    checkpoint_file, tmp_path_factory, key, value
+):
+    """Any JSON value in any field: the checkpoint loads and builds its model, or a
+    CheckpointError says why; nothing is allocated from a number before it is checked."""
+    from hostile_commands import _set, forge
+
+    target = tmp_path_factory.mktemp("odd") / "odd.safetensors"
+    forge(checkpoint_file, target, meta=_set(key, value))
+    try:
+        ckpt = load_checkpoint(target)
+    except CheckpointError as error:
+        assert "\n" not in str(error) and len(str(error)) < 400
+        return
+    ckpt.model()
+
+
+# -- writes that fail leave nothing behind --------------------------------------------------------
+
+
+def test_append_that_hits_enospc_reports_the_file_and_leaves_it_as_it_was():
+    """/dev/full refuses every write with ENOSPC: a real disk-full error without root."""
+    from rnnmusic.atomic_write import WriteError, append_text
+
+    with pytest.raises(WriteError, match="disk is full") as info:
+        append_text("/dev/full", '{"step": 1}\n')
+    assert info.value.disk_full and str(info.value).startswith("could not write /dev/full")
+
+
+def test_append_on_a_full_disk_cuts_back_and_creates_nothing(tmp_path):
+    from hostile_commands import can_mount, fill, small_disk
+
+    from rnnmusic.atomic_write import WriteError, append_text, write_text
+
+    if can_mount():
+        pytest.skip(can_mount())
+    with small_disk(tmp_path / "disk", full=False) as disk:
+        log = disk / "metrics.jsonl"
+        append_text(log, '{"step": 1}\n')
+        fill(disk)
+        with pytest.raises(WriteError, match="disk is full"):
+            append_text(log, json.dumps({"step": 2, "pad": "x" * 20_000}) + "\n")
+        assert log.read_text() == '{"step": 1}\n'
+        with pytest.raises(WriteError, match="disk is full"):
+            append_text(disk / "samples.jsonl", "x" * 20_000)
+        with pytest.raises(WriteError, match="disk is full"):
+            write_text(disk / "run.json", "x" * 20_000)
+        assert sorted(p.name for p in disk.iterdir()) == [".filler", "metrics.jsonl"]
+
+
+def test_bounded_reader_counts_bytes_of_files_that_report_size_0():
+    """/proc files report size 0 whatever they hold: the cap is kept while reading."""
+    from rnnmusic.bounded_read import read_bytes
+    from rnnmusic.errors import CodecError
+
+    assert b"VmRSS" in read_bytes("/proc/self/status", 1_000_000)
+    with pytest.raises(CodecError, match="holds more than the 10 bytes"):
+        read_bytes("/proc/self/status", 10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from rnnmusic.bounded_read import read_bytes
 from rnnmusic.codecs.base import Codec, Piece
 from rnnmusic.errors import CodecError
 
@@ -18,19 +19,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 def read_text_file(path: str | Path, codec_name: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
     """UTF-8 (or UTF-16 with a byte-order mark, as Windows Notepad saves) text with normalised
     newlines; binary files and other encodings are a CodecError."""
-    try:
-        size = Path(path).stat().st_size
-        if size > max_bytes:
-            raise CodecError(
-                path,
-                f"is {size / 1e6:,.0f} MB; the {codec_name} codec reads text files of up to "
-                f"{max_bytes / 1e6:,.0f} MB (split it into smaller files)",
-            )
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not a file") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bytes(path, max_bytes, f"text for the {codec_name} codec")
     if data.startswith(_UTF16_BOMS):
         try:
             text = data.decode("utf-16")

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnmusic.codecs.abc.normalise import SkippedTune, tune_from_raw, tune_from_text
+from rnnmusic.codecs.abc.profile import count_notes, piece_facts
 from rnnmusic.codecs.abc.reader import read_abc_text, split_tunes
 from rnnmusic.codecs.abc.transpose import all_keys, to_plain_key
 from rnnmusic.codecs.abc.tune import Tune, without_chord_symbols
 from rnnmusic.codecs.base import Codec, Option, Piece, Pieces
 from rnnmusic.errors import CodecError
+from rnnmusic.profile import CorpusProfile, PieceFacts
 
 TRANSPOSE_CHOICES = ("none", "all", "c")
 _MELODY = re.compile(
@@ -102,12 +104,24 @@ class AbcCodec(Codec):
         trained on."""
         return melody_key(piece)
 
-    def grammar(self, profile=None):
+    def piece_facts(self, text: str) -> PieceFacts:
+        return piece_facts(text)
+
+    def count_notes(self, piece: Piece) -> int:
+        return count_notes(piece.text)
+
+    def constraint(self, vocab: list[str], profile: CorpusProfile | None = None):
+        """`generate --strict`: the grammar, with bars that fill the meter (see strict.py)."""
+        from rnnmusic.codecs.abc.strict import AbcConstraint
+
+        return AbcConstraint(vocab, profile)
+
+    def grammar(self, profile: CorpusProfile | None = None):
         """`generate --strict`: only tunes that decode unchanged and that music21 and abc2midi
         read (see grammar.py)."""
         from rnnmusic.codecs.abc.grammar import AbcGrammar
 
-        return AbcGrammar()
+        return AbcGrammar(profile)
 
     def piece_stats(self, piece: Piece) -> dict[str, float]:
         """What `rnnmusic eval` reports for tunes: whether music21 and abc2midi read the tune,

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rnnmusic.codecs.abc.fields import CANONICAL_RHYTHMS, FIFTHS, MODES
+from rnnmusic.codecs.abc.profile import KEY, METER, NO_RHYTHM, RHYTHM, UNIT
+from rnnmusic.profile import COVERAGE, CorpusProfile
 
 MAX_SLUR_DEPTH = 2
 MAX_OCTAVE_MARKS = 2  # C,, … c'' : the corpus never goes past one mark
@@ -65,9 +67,10 @@ NO_REPEAT, CLOSED, SECOND_ENDING, REPEAT, FIRST_ENDING = range(5)
 # How a note in the body ends: free (may be tied or take a broken rhythm), the second note of
 # a broken rhythm (unit length, no tie, no further broken rhythm), or fixed (in a tuplet or
 # decorated: abc2midi ties no staccato note and breaks no rhythm of a fermata)
-FREE, BROKEN_PAIR, FIXED = range(3)
+FREE, BROKEN_PAIR, FIXED, IN_TUPLET = range(4)  # IN_TUPLET: fixed, and 2/3 of its length
 MAX_GRACE_NOTES = 4
 DONE = ("done",)
+CLOSE_CHORD = "close:"  # the token after "]", with the chord's first note's length
 
 
 class _Trie:
@@ -81,13 +84,40 @@ class _Trie:
         return prefix + ch in self.prefixes
 
 
-_HEADER = (  # the lines allowed at each header stage
-    _Trie([f"R:{r}" for r in CANONICAL_RHYTHMS] + [f"M:{m}" for m in METERS]),
-    _Trie(f"M:{m}" for m in METERS),
-    _Trie(f"L:{u}" for u in UNITS),
-    _Trie(f"K:{k}" for k in KEYS),
-    _Trie(["M:2/4", "M:4/4", "M:C"]),  # abc2midi: "Hornpipe must be in 2/4 or 4/4 time"
-)
+HORNPIPE_METERS = frozenset(["2/4", "4/4", "C"])  # abc2midi: "Hornpipe must be in 2/4 or 4/4"
+
+
+def header_tries(profile: CorpusProfile | None = None) -> tuple[_Trie, ...]:
+    """The lines allowed at each header stage: every value the grammar spells, or with a corpus
+    profile the usual ones of the training tunes (a tune never opens in 11/16 and C#dor
+    because the grammar could spell them)."""
+    rhythms, meters, units, keys = set(CANONICAL_RHYTHMS), METERS, UNITS, KEYS
+    bare = True  # a tune may go without an R: line
+    if profile is not None:
+        rhythms = _usual(profile, RHYTHM, rhythms)
+        bare = NO_RHYTHM in (profile.allowed(RHYTHM, COVERAGE) or {NO_RHYTHM})
+        meters = _usual(profile, METER, meters) or meters
+        units = _usual(profile, UNIT, units) or units
+        keys = _usual(profile, KEY, keys) or keys
+        if not rhythms:
+            bare = True
+    meter_lines = [f"M:{m}" for m in meters]
+    hornpipe = [f"M:{m}" for m in sorted(HORNPIPE_METERS & meters)]
+    if not hornpipe:
+        rhythms = rhythms - {"hornpipe"}
+    return (
+        _Trie([f"R:{r}" for r in rhythms] + (meter_lines if bare else [])),
+        _Trie(meter_lines),
+        _Trie(f"L:{u}" for u in units),
+        _Trie(f"K:{k}" for k in keys),
+        _Trie(hornpipe),
+    )
+
+
+def _usual(profile: CorpusProfile, name: str, spelled) -> frozenset[str]:
+    return (profile.allowed(name, COVERAGE) or frozenset()) & frozenset(spelled)
+
+
 _LENGTHS = _Trie(LENGTHS)
 _QUALITIES = _Trie(CHORD_QUALITIES)
 _DECORATIONS = _Trie(DECORATIONS)
@@ -98,7 +128,10 @@ class AbcGrammar:
 
     A body context `ctx` is (slur depth, has a note, tuplet notes left, repeat state)."""
 
-    start = ("head", 0, "")
+    start = ("head", 0, "", "")  # stage, line so far, the meter once its line is done
+
+    def __init__(self, profile: CorpusProfile | None = None):
+        self.header = header_tries(profile)
 
     def is_done(self, state) -> bool:
         return state == DONE
@@ -106,7 +139,7 @@ class AbcGrammar:
     def step(self, state, ch: str):
         kind = state[0]
         if kind == "head":
-            return _header(state, ch)
+            return _header(state, ch, self.header)
         if kind == "body":
             return _body(state[1], state[2], ch)
         if kind == "line":  # just after a body line's "\n"
@@ -128,16 +161,18 @@ class AbcGrammar:
         return _in_token(state, ch)
 
 
-def _header(state, ch: str):
-    _, stage, prefix = state
-    lines = _HEADER[stage]
+def _header(state, ch: str, tries: tuple[_Trie, ...]):
+    _, stage, prefix, meter = state
+    lines = tries[stage]
     if ch == "\n" and prefix in lines.words:
         if stage == 3:
             return ("body", (0, False, 0, NO_REPEAT), START)
         if prefix.startswith("R:"):
-            return ("head", 4 if prefix == "R:hornpipe" else 1, "")
-        return ("head", 2 if prefix.startswith("M:") else stage + 1, "")
-    return ("head", stage, prefix + ch) if lines.extends(prefix, ch) else None
+            return ("head", 4 if prefix == "R:hornpipe" else 1, "", meter)
+        if prefix.startswith("M:"):
+            return ("head", 2, "", prefix[2:])
+        return ("head", stage + 1, "", "")  # the L: line has used the meter
+    return ("head", stage, prefix + ch, meter) if lines.extends(prefix, ch) else None
 
 
 def _body(ctx: tuple, last: int, ch: str):
@@ -152,7 +187,8 @@ def _body(ctx: tuple, last: int, ch: str):
             return ("tok", "paren", BROKEN, ctx)
         return _note_start(("body", _after_event(ctx, True), BROKEN_PAIR), ch)
     if ch in NOTE_LETTERS or ch in ACCIDENTALS:  # tokens in progress hold the context after them
-        mode = FIXED if tuplet or last in (DECO, SHORT, SHORTS, GRACE_DECO) else FREE
+        decorated = last in (DECO, SHORT, SHORTS, GRACE_DECO)
+        mode = IN_TUPLET if tuplet else FIXED if decorated else FREE
         return _note_start(("body", _after_event(ctx, True), mode), ch)
     if tuplet and ch not in " ()" + SHORT_DECORATIONS:  # "(3": notes, slurs and staccato
         return None
@@ -175,7 +211,7 @@ def _body(ctx: tuple, last: int, ch: str):
         return ("body", ctx, GRACE_SPACE)
     if ch in "{[":
         if last in FREE_CODES or last in (PRE, SYMBOL):
-            return ("grace", ctx, 0) if ch == "{" else ("chord", _after_event(ctx, True), 0)
+            return ("grace", ctx, 0) if ch == "{" else ("chord", _after_event(ctx, True), 0, None)
         return None
     if ch == '"':
         return ("tok", "symbol", "root", ctx) if last in FREE_CODES or last == PRE else None
@@ -224,8 +260,9 @@ def _in_note(state, ch: str):
     if length not in LENGTHS:
         return None
     kind, ctx = where[0], where[1]
-    if kind == "chord":
-        return _in_chord(("chord", ctx, where[2] + 1), ch)
+    if kind == "chord":  # a chord lasts as long as its first note, times its own length
+        first = where[3] if where[3] is not None else length
+        return _in_chord(("chord", ctx, where[2] + 1, first), ch)
     if kind == "grace":
         return _in_grace(("grace", ctx, where[2] + 1), ch) if not length else None
     if where[2] == BROKEN_PAIR and length:  # a broken rhythm joins notes of the unit length
@@ -264,11 +301,11 @@ def _in_tied(state, ch: str | None = None):
 
 
 def _in_chord(state, ch: str):
-    _, ctx, count = state
+    _, ctx, count, first = state
     if ch in NOTE_LETTERS or ch in ACCIDENTALS:
-        return _note_start(("chord", ctx, count), ch) if count < MAX_CHORD_NOTES else None
+        return _note_start(("chord", ctx, count, first), ch) if count < MAX_CHORD_NOTES else None
     if ch == "]" and count:
-        return ("tok", "close", "", ctx)
+        return ("tok", CLOSE_CHORD + first, "", ctx)
     return None
 
 
@@ -285,7 +322,7 @@ def _in_token(state, ch: str):
     """Continue the token in progress, or end it and start the next with `ch`."""
     _, kind, part, ctx = state
     depth, has_note, tuplet, repeat = ctx
-    if kind in ("rest", "close"):
+    if kind == "rest" or kind.startswith(CLOSE_CHORD):
         if _LENGTHS.extends(part, ch):
             return ("tok", kind, part + ch, ctx)
         if part not in LENGTHS:

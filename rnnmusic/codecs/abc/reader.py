@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rnnmusic.bounded_read import read_bytes
 from rnnmusic.errors import CodecError
 
 _FIELD = re.compile(r"^([A-Za-z]):(.*)$")
@@ -39,15 +40,7 @@ class RawTune:
 
 def read_abc_text(path: str | Path) -> str:
     """The file's text: UTF-8, else Latin-1; binary files are a CodecError."""
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CodecError(path, f"is too large for an ABC file ({size / 1e6:.0f} MB)")
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not an ABC file") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bytes(path, MAX_FILE_BYTES, "an ABC file")
     if not data.strip():
         raise CodecError(path, "is empty")
     head = data[:65536]

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 import torch
 
 from rnnmusic.codecs.midi_events import grammar as g
-from rnnmusic.codecs.midi_events.profile import MELODIC, METER, NOTES, POLYPHONY, PROGRAM, TEMPO
+from rnnmusic.codecs.midi_events.profile import (
+    MELODIC,
+    METER,
+    PITCH_RANGE,
+    POLYPHONY,
+    PROGRAM,
+    TEMPO,
+)
 from rnnmusic.codecs.midi_events.score import MELODIC_CHANNELS, max_ticks
 from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
@@ -30,7 +37,7 @@ from rnnmusic.profile import COVERAGE, TYPICAL, CorpusProfile
 PITCHES = 128
 INSTRUMENTS = 129  # programs 0-127 and the drums
 MIN_NOTES = 16  # a piece shorter than this is not a piece a listener keeps
-CLOSING_MARGIN = 10  # characters of slack before the end: a note-on in progress, a number …
+CLOSING_MARGIN = 20  # slack before the end: a note event in progress ("@123v3+C4") and what it adds
 NO_SET = -1
 ALL_KEYS = frozenset(range(PITCHES))
 # where a body state stands in its tick (what the canonical order still allows)
@@ -297,6 +304,8 @@ class MidiEventsConstraint(Constraint):
         self.syntax = MidiEventsSyntax(velocity_bins, self.settings)
         self.limit = max_ticks(ticks_per_beat)
         self.max_melodic, self.max_voices, self.min_notes = _sizes(profile)
+        span = profile.quantile(PITCH_RANGE, TYPICAL) if profile is not None else None
+        self.max_span = PITCHES if span is None else max(12, math.ceil(span))
         self._compile(vocab)
 
     def _compile(self, vocab: list[str]) -> None:
@@ -371,6 +380,10 @@ class MidiEventsConstraint(Constraint):
         self.used = torch.zeros(batch, INSTRUMENTS, dtype=torch.bool, device=device)
         self.ticks = torch.zeros(batch, dtype=torch.long, device=device)
         self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        # the melodic notes' span so far: no wider than 95% of the training pieces'
+        self.lowest = torch.full((batch,), PITCHES, dtype=torch.long, device=device)
+        self.highest = torch.full((batch,), -1, dtype=torch.long, device=device)
+        self.keys = torch.arange(PITCHES, device=device)
         self.closing = torch.zeros(batch, dtype=torch.bool, device=device)
         self.program_ok = torch.zeros(INSTRUMENTS, dtype=torch.bool, device=device)
         self.program_ok[sorted(self.settings.programs)] = True
@@ -384,11 +397,17 @@ class MidiEventsConstraint(Constraint):
         return int(self.distance[0])
 
     def _key_sets(self, instrument: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per sample and key set: is some key of the set silent / releasable on `instrument`?"""
+        """Per sample and key set: is some key of the set silent (and, on a melodic instrument,
+        within the piece's span) / releasable on `instrument`?"""
         sounding = self.sounding[self.rows, instrument]  # (B, P)
         started = self.onset_tick[self.rows, instrument] == self.ticks[:, None]
         releasable = sounding & ~started
-        free = (sounding.float() @ self.set_columns) < self.set_sizes  # (B, K)
+        keys = self.keys[None, :]
+        within = (keys >= self.highest[:, None] - self.max_span) & (
+            keys <= self.lowest[:, None] + self.max_span
+        )
+        within |= (instrument == g.DRUMS)[:, None]
+        free = ((~sounding & within).float() @ self.set_columns) > 0  # (B, K)
         return free, (releasable.float() @ self.set_columns) > 0
 
     def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
@@ -442,7 +461,8 @@ class MidiEventsConstraint(Constraint):
         if int(steps_left.min()) <= bound or bool(closing.any()):
             fresh = self.fresh_by.sum(1) > 0
             instruments = (self.held_by > 0).sum(1)
-            need = self.distance[s] + 3 * held + 5 * instruments + fresh.long()
+            # a release is "-C4", a switch "@123-", a tick's wait "." and maybe a bar's "\n"
+            need = self.distance[s] + 3 * held + 5 * instruments + 2 * fresh.long()
             due = steps_left <= need + CLOSING_MARGIN  # the hard limit wins over the rest
             closing |= due
         may_stop = (held == 0) & ((may_end & has_notes) | due)
@@ -475,7 +495,9 @@ class MidiEventsConstraint(Constraint):
         switching = self.is_switch[s] & (self.instrument[s] < 0)  # "@" not right after "@12"
         moves = ~self.new_event[s] | (switching & switch_useful[:, None])
         progress = self.distance[nxt] < self.distance[s][:, None]
-        moves &= ~self.wait[s] | fresh[:, None] | progress
+        # a tick passes only for notes that started in this one, once all else is released
+        must_wait = fresh & ~releasable_by.any(1)
+        moves &= ~self.wait[s] | must_wait[:, None] | progress
         iset = self.instrument_set[s]
         wanted = self.instrument_sets[iset.clamp(min=0)]  # (B, V, I)
         reaches = (wanted & releasable_by[:, None, :]).any(-1)
@@ -501,6 +523,10 @@ class MidiEventsConstraint(Constraint):
             self.held_by.view(-1)[player] += on.long() - off.long()
             self.fresh_by.view(-1)[player] += on.long()
             self.notes += on.long()
+            melodic_on = on & (self.current != g.DRUMS)
+            pitch = note.clamp(min=0)
+            self.lowest = torch.where(melodic_on, torch.minimum(self.lowest, pitch), self.lowest)
+            self.highest = torch.where(melodic_on, torch.maximum(self.highest, pitch), self.highest)
         wait = self.wait[s, ids] & live
         if bool(wait.any()):
             self.fresh_by[wait] = 0
@@ -533,18 +559,15 @@ _TABLES = (
 
 def _sizes(profile: CorpusProfile | None) -> tuple[int, int, int]:
     """Most melodic instruments and voices at once that typical training pieces have, and
-    the notes a piece needs before it may end (16, or fewer if training pieces have fewer)."""
-    melodic, voices, notes = MELODIC_CHANNELS, PITCHES * INSTRUMENTS, 1
+    the notes a piece needs before it may end."""
+    melodic, voices, notes = MELODIC_CHANNELS, PITCHES * INSTRUMENTS, MIN_NOTES
     if profile is not None:
         typical_melodic = profile.quantile(MELODIC, TYPICAL)
         typical_voices = profile.quantile(POLYPHONY, TYPICAL)
-        fewest_notes = profile.quantile(NOTES, 0.0)
         if typical_melodic is not None:
             melodic = min(MELODIC_CHANNELS, max(1, math.ceil(typical_melodic)))
         if typical_voices is not None:
             voices = max(1, math.ceil(typical_voices))
-        if fewest_notes is not None:
-            notes = max(1, min(MIN_NOTES, int(fewest_notes)))
     return melodic, voices, notes
 
 

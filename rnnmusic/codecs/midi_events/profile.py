@@ -12,16 +12,21 @@ _EVENT = re.compile(r"([+-])([CcDdEFfGgAaB][_0-9])|@(D|\d+)|T(\d+)|M(\d+/\d+)|(\
 
 TEMPO, METER, PROGRAM = "tempo", "meter", "program"
 NOTES, POLYPHONY, MELODIC, TICKS = "notes", "polyphony", "instruments", "ticks"
+PITCH_RANGE = "pitch_range"  # semitones from the lowest to the highest melodic note
 
 
 def piece_facts(text: str) -> PieceFacts:
     tempos, meters, programs = set(), set(), set()
     notes = sounding = most = ticks = 0
+    low, high = 128, -1
     current = str(g.DEFAULT_PROGRAM)
     for match in _EVENT.finditer(text):
         sign, _, program, tempo, meter, wait = match.groups()
         if sign == g.NOTE_ON:
             notes += 1
+            if current != g.DRUM_KIT:
+                pitch = g.parse_pitch(*match.group(2))
+                low, high = min(low, pitch), max(high, pitch)
             sounding += 1
             most = max(most, sounding)
             programs.add(current)
@@ -38,5 +43,11 @@ def piece_facts(text: str) -> PieceFacts:
     melodic = len(programs - {g.DRUM_KIT})
     return PieceFacts(
         values={TEMPO: tempos, METER: meters, PROGRAM: programs},
-        numbers={NOTES: notes, POLYPHONY: most, MELODIC: melodic, TICKS: ticks},
+        numbers={
+            NOTES: notes,
+            POLYPHONY: most,
+            MELODIC: melodic,
+            TICKS: ticks,
+            PITCH_RANGE: max(0, high - low),
+        },
     )

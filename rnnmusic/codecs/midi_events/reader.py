@@ -17,6 +17,7 @@ from pathlib import Path
 
 import mido
 
+from rnnmusic.bounded_read import read_bytes
 from rnnmusic.codecs.midi_events import grammar
 from rnnmusic.codecs.midi_events.score import (
     MELODIC_CHANNELS,
@@ -30,6 +31,7 @@ from rnnmusic.errors import CodecError
 
 DRUM_CHANNEL = 9  # "channel 10" counted from 1
 MAX_FILE_BYTES = 32 * 1024 * 1024  # MIDI files are small; anything this big is not one
+MAX_TRACKS = 1024  # orchestral files have a few dozen; reading 30,000 takes minutes
 _TIMING = ("set_tempo", "time_signature", "program_change")
 
 
@@ -44,21 +46,18 @@ class Selection:
 def load_midi(path: str | Path) -> mido.MidiFile:
     """The bytes parsed by mido, or a CodecError naming the file and saying why they cannot be
     (every command that reads MIDI starts here; each then checks what it needs of the header)."""
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CodecError(path, f"is {size / 1e6:.0f} MB, too large to be a MIDI file")
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not a MIDI file") from None
-    except FileNotFoundError:
-        raise CodecError(path, "does not exist") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bytes(path, MAX_FILE_BYTES, "a MIDI file")
     if not data:
         raise CodecError(path, "is empty (0 bytes), not a MIDI file")
     if not data.startswith(b"MThd"):
         raise CodecError(path, "is not a MIDI file (it does not start with a MIDI header)")
+    claimed = int.from_bytes(data[10:12], "big")  # mido reads this count signed: 65,535 is -1
+    if claimed > MAX_TRACKS:
+        raise CodecError(
+            path,
+            f"has a header claiming {claimed:,} tracks, more than the {MAX_TRACKS:,} rnnmusic "
+            "reads (a damaged header, or thousands of tracks no tool plays as one piece)",
+        )
     try:
         return mido.MidiFile(file=io.BytesIO(data), clip=True)
     except EOFError:

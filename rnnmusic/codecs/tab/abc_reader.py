@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
+from rnnmusic.bounded_read import read_bytes
 from rnnmusic.codecs.abc.fields import declared_signature
 from rnnmusic.codecs.tab.abc_screen import too_hard_for_music21
 from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
@@ -81,15 +82,7 @@ def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int | None = 
 
 
 def _read(path: str | Path) -> str:
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CodecError(path, f"is too large for an ABC file ({size / 1e6:.0f} MB)")
-        data = Path(path).read_bytes()
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not an ABC file") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bytes(path, MAX_FILE_BYTES, "an ABC file")
     if b"\x00" in data[:4096]:
         raise CodecError(path, "is a binary file, not ABC text")
     try:

@@ -19,8 +19,10 @@ from rnnmusic.codecs.tab.gp_writer import for_guitar_pro, write_gp5
 from rnnmusic.codecs.tab.grammar import format_tab, is_tab_text, parse_text
 from rnnmusic.codecs.tab.midi import describe_midi_reading, read_midi_tab, write_midi
 from rnnmusic.codecs.tab.model import GRIDS, MAX_GRID, TUNINGS, Tab, is_grid
+from rnnmusic.codecs.tab.profile import FRETS, piece_facts
 from rnnmusic.codecs.text import read_text_file
 from rnnmusic.errors import CodecError, RnnMusicError
+from rnnmusic.profile import CorpusProfile, PieceFacts
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +162,14 @@ class TabCodec(Codec):
             "playable_share": sum(playable) / len(playable) if playable else 1.0,
         }
 
-    def constraint(self, vocab: list[str], profile=None):
+    def piece_facts(self, text: str) -> PieceFacts:
+        return piece_facts(text)
+
+    def count_notes(self, piece: Piece) -> int:
+        tab = piece.tab if isinstance(piece, TabPiece) else parse_text(piece.text)[0]
+        return sum(1 for bar in tab.bars for column in bar for ch in column.cells if ch in FRETS)
+
+    def constraint(self, vocab: list[str], profile: CorpusProfile | None = None):
         """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
         from rnnmusic.codecs.tab.constraint import TabConstraint
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 import heapq
+import math
 from dataclasses import dataclass
 
 import torch
 
-from rnnmusic.codecs.tab.model import GRIDS, MAX_STRINGS
+from rnnmusic.codecs.tab.model import FRET_CHARS, GRIDS, MAX_STRINGS, STANDARD, parse_pitches
+from rnnmusic.codecs.tab.profile import PITCH_RANGE, STANDARD_TUNING
 from rnnmusic.codecs.tab.strict_syntax import (
     ALWAYS_AVAILABLE,
     BAR_FULL,
@@ -41,6 +43,7 @@ from rnnmusic.codecs.tab.strict_syntax import (
     SOUNDS,
     STRIDE,
     STRUCK,
+    Settings,
     TabSyntax,
     shortest_bar,
     statable,
@@ -48,6 +51,23 @@ from rnnmusic.codecs.tab.strict_syntax import (
 )
 from rnnmusic.constraints import UNREACHABLE, Constraint, explore
 from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import TYPICAL, CorpusProfile
+
+MIN_NOTES = 16  # a piece shorter than this is not one a guitarist keeps
+NO_CAP = 1000  # a span no sample reaches
+
+
+def _pitch_cap(profile: CorpusProfile | None, settings: Settings) -> tuple[list[int], int]:
+    """Open-string pitches and the widest span a sample's fretted notes may take: 95% of the
+    training tabs stay within it. Known only when the corpus uses one tuning."""
+    if profile is None or settings.tunings is None or len(settings.tunings) != 1:
+        return list(STANDARD), NO_CAP
+    (tuning,) = settings.tunings
+    open_pitches = STANDARD if tuning == STANDARD_TUNING else parse_pitches(tuning)
+    span = profile.quantile(PITCH_RANGE, TYPICAL)
+    if open_pitches is None or span is None:
+        return list(STANDARD), NO_CAP
+    return list(open_pitches), max(12, math.ceil(span))
 
 
 def _met_table() -> torch.Tensor:
@@ -104,8 +124,8 @@ class Tables:
 
 
 @functools.lru_cache(maxsize=8)
-def compile_tables(vocab: tuple[str, ...]) -> Tables:
-    syntax = TabSyntax()
+def compile_tables(vocab: tuple[str, ...], settings: Settings | None = None) -> Tables:
+    syntax = TabSyntax(settings)
     order, rows = explore(syntax.start, list(vocab), syntax.transition, syntax.is_done)
     count, width = len(order), len(vocab)
     sink = count
@@ -182,15 +202,32 @@ def _distances(rows: list[list], done: list[bool], fixed: dict[int, int]) -> lis
     return distance
 
 
+CLOSE_LOOKAHEAD = 64  # groups ahead searched for a place where a bar may end
+
+
+def _not_ending_yet(ok: torch.Tensor, cost_next: torch.Tensor, may_end: torch.Tensor):
+    """Where a piece may not end yet, its last character is left out, unless nothing else is
+    left (the deadline wins)."""
+    going_on = ok & (cost_next > 0)
+    return torch.where(may_end[:, None] | ~going_on.any(1, keepdim=True), ok, going_on)
+
+
 # -- the Constraint -------------------------------------------------------------------------
 
 
 class TabConstraint(Constraint):
     """The syntax tables plus per-sample string bits and bar counts, all as tensors."""
 
-    def __init__(self, vocab: list[str], profile=None):
+    def __init__(self, vocab: list[str], profile: CorpusProfile | None = None):
         self.vocab_size = len(vocab)
-        self.tables = compile_tables(tuple(vocab))
+        settings = Settings.from_profile(profile)
+        self.tables = compile_tables(tuple(vocab), settings)
+        open_pitches, self.max_span = _pitch_cap(profile, settings)
+        open_pitches += [0] * (MAX_STRINGS + 1 - len(open_pitches))
+        self.open_pitch = torch.tensor(open_pitches)
+        self.fret_of = torch.tensor(
+            [FRET_CHARS.index(ch) if ch in FRET_CHARS else 0 for ch in vocab]
+        )
 
     def reset(self, batch: int, device: torch.device) -> None:
         t = self.tables
@@ -209,7 +246,16 @@ class TabConstraint(Constraint):
         self.state = torch.zeros(batch, dtype=torch.long, device=device)
         self.bits = torch.zeros(batch, MAX_STRINGS, dtype=torch.long, device=device)
         self.count = torch.zeros(batch, dtype=torch.long, device=device)  # groups in the bar
-        self.longest = torch.ones(batch, dtype=torch.long, device=device)
+        self.longest = torch.ones(batch, dtype=torch.long, device=device)  # the meter's bar
+        self.target = torch.ones(batch, dtype=torch.long, device=device)  # this bar's length
+        self.complement = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.bars = torch.zeros(batch, dtype=torch.long, device=device)
+        self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        # the fretted notes' span so far: no wider than 95% of the training tabs'
+        self.lowest = torch.full((batch,), NO_CAP, dtype=torch.long, device=device)
+        self.highest = torch.full((batch,), -NO_CAP, dtype=torch.long, device=device)
+        self.open_pitch = self.open_pitch.to(device)
+        self.fret_of = self.fret_of.to(device)
         self.primed = False
 
     def shortest_piece(self) -> int:
@@ -222,18 +268,25 @@ class TabConstraint(Constraint):
     def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         s = self.state
         string_bits = self.bits.gather(1, self.string_of[s][:, None])[:, 0]
-        at = self.bar_row[s] + self.count
-        room = self.count < self.longest
-        key = string_bits | room.long() << 4 | self.full[at].long() << 5
+        # a bar fills its meter; a shorter one is a pickup (the first bar), a section's or the
+        # piece's end, and then the next bar is the rest of it, as in "…E2:| B |E>GE …"
+        room = self.count < self.target
+        full = self._may_close_bar(self.bar_row[s], self.count)
+        key = string_bits | room.long() << 4 | full.long() << 5
         ok = self.met[key].gather(1, self.need[s])  # (B, V)
-        going_on = ok & (self.cost_next[s] > 0)  # not the piece's last character
-        ok = torch.where(may_end[:, None] | ~going_on.any(1, keepdim=True), ok, going_on)
-        if int(steps_left.min()) > self.tables.most_needed and not self.primed:
-            return ok
-        # closing: after the move, the piece (and the bar it is in) must still fit
-        pending = self.group_width[s] * self.extra[at + 1]
+        if self.max_span < NO_CAP:
+            within = self._within_span(s, self.open_pitch[self.string_of[s]])
+            ok = torch.where((ok & within).any(1, keepdim=True), ok & within, ok)
+        may_end = may_end & (self.notes >= MIN_NOTES)  # a piece is not over before its notes
+        owed = (self.target - self.count - 1).clamp(min=0)  # groups that fill the bar
+        bound = self.tables.most_needed + (MAX_STRINGS + 1) * int(owed.max())
+        if int(steps_left.min()) > bound and not self.primed:
+            return _not_ending_yet(ok, self.cost_next[s], may_end)
+        # closing: after the move, the piece (and the bar it is in, to where it may close)
+        # must still fit
+        pending = self.group_width[s] * self._groups_to_close(self.bar_row[s], owed)
         cost = self.cost_next[s] + self.in_bar_next[s] * pending[:, None]
-        fits = ok & (cost < steps_left[:, None])
+        fits = _not_ending_yet(ok & (cost < steps_left[:, None]), self.cost_next[s], may_end)
         can_end = fits.any(1, keepdim=True)
         if self.primed:
             self.primed = False
@@ -244,18 +297,66 @@ class TabConstraint(Constraint):
                 )
         return torch.where(can_end, fits, ok)
 
+    def _within_span(self, s: torch.Tensor, open_pitch: torch.Tensor) -> torch.Tensor:
+        """(B, V): the move frets no note outside the span the piece may still take."""
+        frets = (self.cell[s] >= 0) & (self.cell[s] & FRET_NOW).bool()
+        pitch = open_pitch[:, None] + self.fret_of[None, :]
+        inside = (pitch >= (self.highest - self.max_span)[:, None]) & (
+            pitch <= (self.lowest + self.max_span)[:, None]
+        )
+        return ~frets | inside
+
+    def _may_close_bar(self, row: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        """A bar of `count` groups may end: it fills its meter, or it is shorter and a time
+        signature states it — the first bar (a pickup), or a section's end whose rest a
+        statable next bar makes up (a bar that makes up another must be exact)."""
+
+        def per_sample(values: torch.Tensor) -> torch.Tensor:  # (B,) → count's shape
+            return values.view(-1, *[1] * (count.dim() - 1))
+
+        top = self.full.numel() - 1
+        target = per_sample(self.target)
+        statable_now = self.full[(row + count).clamp(max=top)]
+        rest = (row + per_sample(self.longest) - count).clamp(min=0, max=top)
+        short = statable_now & (count < target) & ~per_sample(self.complement)
+        short &= per_sample(self.bars == 0) | self.full[rest]
+        return (count == target) | short
+
+    def _groups_to_close(self, row: torch.Tensor, owed: torch.Tensor) -> torch.Tensor:
+        """Groups the bar still needs, after the next one, before it may end (at most `owed`,
+        which fills it)."""
+        ahead = torch.arange(1, CLOSE_LOOKAHEAD + 1, device=row.device)
+        counts = self.count[:, None] + ahead[None, :]  # (B, K)
+        valid = self._may_close_bar(row[:, None].expand_as(counts), counts.clamp(min=0))
+        first = torch.where(valid.any(1), valid.float().argmax(1), owed)
+        return torch.minimum(first, owed)
+
     def advance(self, ids: torch.Tensor) -> None:
         move = self.state * self.vocab_size + ids
         k = self.string_of[self.state][:, None]
         cell = self.flat["cell"][move][:, None]
+        struck = (cell[:, 0] >= 0) & (cell[:, 0] & (FRET_NOW | DEAD_NOW)).bool()
+        self.notes += struck.long()
+        fretted_now = (cell[:, 0] >= 0) & (cell[:, 0] & FRET_NOW).bool()
+        pitch = self.open_pitch[k[:, 0]] + self.fret_of[ids]
+        self.lowest = torch.where(fretted_now, torch.minimum(self.lowest, pitch), self.lowest)
+        self.highest = torch.where(fretted_now, torch.maximum(self.highest, pitch), self.highest)
         old = self.bits.gather(1, k)
         self.bits.scatter_(1, k, torch.where(cell >= 0, (old & FRETTED_BEFORE) | cell, old))
         end = self.flat["group_end"][move]
         fretted = (self.bits & FRET_NOW).bool() & end[:, None]
         self.bits |= fretted.long() * FRETTED_BEFORE
-        self.count = (self.count + end.long()) * (~self.flat["bar_end"][move]).long()
+        bar_end = self.flat["bar_end"][move]
+        opens = bar_end & ~self.complement & (self.count < self.target) & (self.bars > 0)
+        self.bars += bar_end.long()
+        self.target = torch.where(
+            bar_end, torch.where(opens, self.longest - self.count, self.longest), self.target
+        )
+        self.complement = torch.where(bar_end, opens, self.complement)
+        self.count = (self.count + end.long()) * (~bar_end).long()
         header = self.flat["bar_max"][move]
         self.longest = torch.where(header >= 0, header, self.longest)
+        self.target = torch.where(header >= 0, header, self.target)
         self.state = self.flat["next_state"][move]
 
     def done(self) -> torch.Tensor:

@@ -3,10 +3,11 @@ ABC music becomes tab a guitarist can play.
 
 Playable means: notes struck together lie on different strings, and their fretted notes span at
 most `MAX_SPAN` frets (index finger to little finger with a stretch). Among the playable choices
-a Viterbi search over (choice, hand position) picks the sequence with the least hand movement,
-preferring low positions and open strings. Notes that cannot all be placed (a chord wider than
-the hand, more notes than strings) lose their inner notes first; the highest note (the melody)
-is kept longest.
+a Viterbi search over (choice, hand position) picks the cheapest sequence; what costs what
+(high positions, open strings, stretches, skipped strings and changed grips in chords,
+position shifts) is fitted to the fingerings people wrote in real tabs (`fingering_model`). Notes that cannot all
+be placed (a chord wider than the hand, more notes than strings) lose their inner notes first;
+the highest note (the melody) is kept longest.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ from itertools import combinations
 
 import numpy as np
 
+from rnnmusic.codecs.tab.fingering_model import (
+    MAX_SPAN,
+    Placement,
+    States,
+    Weights,
+    cheapest_path,
+    move_costs,
+    states,
+    weights_for,
+)
 from rnnmusic.codecs.tab.model import MAX_FRET, TabNote
 
-MAX_SPAN = 4  # highest minus lowest fretted fret among notes struck together
+__all__ = ["MAX_SPAN", "PitchedNote", "finger", "fit_to_range", "pitch_range", "weights_for"]
+
 MAX_CHORD_CANDIDATES = 2  # × strings: the notes of a huge chord the fingering tries to keep
-REACH = 3  # frets the hand covers from its position without stretching
-STRETCH_COST = 1.0
-SHIFT_COST = 0.5  # any change of position, on top of the distance moved
-HEIGHT_COST = 0.03  # per fret of position: low positions are easier and sound warmer
-FRETTED_COST = 0.1  # per fretted note: open strings are free
-HIGH_FRET = 12
-HIGH_FRET_COST = 0.1  # per fret above HIGH_FRET
-HELD_STRING_COST = 4.0  # striking a string that still holds the previous note cuts it short
 
 
 @dataclass(frozen=True)
@@ -63,15 +67,13 @@ def fit_to_range(
     return best, fitted
 
 
-def _assignments(
-    pitches: list[int], tuning: tuple[int, ...], max_fret: int
-) -> list[tuple[tuple[int, int], ...]]:
+def _assignments(pitches: list[int], tuning: tuple[int, ...], max_fret: int) -> list[Placement]:
     """Every way to put these pitches on distinct strings within the span: ((string, fret), …)."""
     options = [
         [(s, p - open_) for s, open_ in enumerate(tuning) if 0 <= p - open_ <= max_fret]
         for p in pitches
     ]
-    found: list[tuple[tuple[int, int], ...]] = []
+    found: list[Placement] = []
 
     def extend(index: int, chosen: list[tuple[int, int]], lo: int, hi: int) -> None:
         if index == len(options):
@@ -94,7 +96,7 @@ def _assignments(
 
 def _playable_chord(
     pitches: list[int], tuning: tuple[int, ...], max_fret: int
-) -> tuple[list[int], list[tuple[tuple[int, int], ...]]]:
+) -> tuple[list[int], list[Placement]]:
     """The largest playable subset of the chord that keeps its highest note (the melody), with
     higher notes preferred among equals, and its assignments. Only notes that can sound with
     the top one are tried, and of a cluster of more than two per string only the highest: the
@@ -111,108 +113,91 @@ def _playable_chord(
     return [], []
 
 
-def _positions(frets: list[int], max_position: int) -> range:
-    fretted = [f for f in frets if f > 0]
-    if not fretted:
-        return range(1, max_position + 1)
-    return range(max(1, max(fretted) - MAX_SPAN), min(fretted) + 1)
-
-
-def _state_cost(frets: list[int], position: int) -> float:
-    fretted = [f for f in frets if f > 0]
-    cost = HEIGHT_COST * position + FRETTED_COST * len(fretted)
-    cost += sum(HIGH_FRET_COST * (f - HIGH_FRET) for f in fretted if f > HIGH_FRET)
-    if fretted and max(fretted) > position + REACH:
-        cost += STRETCH_COST
-    return cost
-
-
 @dataclass
-class _Event:
+class Onset:
+    """Notes struck together: the pitches kept, their lengths, and their states."""
+
     start: int
     pitches: list[int]
     lengths: dict[int, int]
-    choices: list[tuple[tuple[int, int], ...]]
-    states: list[tuple[int, int]]  # (choice index, hand position)
-    cost: np.ndarray
+    states: States
 
 
-def finger(
+def onsets(
     notes: list[PitchedNote], tuning: tuple[int, ...], max_fret: int = MAX_FRET
-) -> tuple[list[TabNote], int]:
-    """TabNotes for the notes (pitches must already lie in range) and how many were dropped."""
+) -> tuple[list[Onset], int]:
+    """The notes grouped by onset with every playable state, and how many notes were dropped."""
     by_start: dict[int, dict[int, int]] = {}
     for note in notes:
         lengths = by_start.setdefault(note.start, {})
         lengths[note.pitch] = max(lengths.get(note.pitch, 0), note.length)
-    max_position = max_fret
-    events: list[_Event] = []
+    known: dict[tuple[int, ...], tuple[list[int], States | None]] = {}  # repeated chords
+    found: list[Onset] = []
     dropped = 0
     for start in sorted(by_start):
         lengths = by_start[start]
-        kept, choices = _playable_chord(list(lengths), tuning, max_fret)
+        key = tuple(sorted(lengths))
+        if key not in known:
+            kept, placements = _playable_chord(list(key), tuning, max_fret)
+            known[key] = (kept, states(placements, len(tuning), max_fret) if kept else None)
+        kept, onset_states = known[key]
         dropped += len(lengths) - len(kept)
-        if not kept:
+        if onset_states is not None:
+            found.append(Onset(start, kept, lengths, onset_states))
+    return found, dropped
+
+
+def held_strings(chain: list[Onset]) -> list[np.ndarray | None]:
+    """Per onset: for each state of the onset before it, the bit mask of its strings whose
+    note still sounds (None when nothing does)."""
+    held: list[np.ndarray | None] = [None]
+    for prev, onset in zip(chain, chain[1:], strict=False):
+        ringing = [prev.start + prev.lengths[p] > onset.start for p in prev.pitches]
+        if not any(ringing):
+            held.append(None)
             continue
-        states, costs = [], []
-        for index, choice in enumerate(choices):
-            frets = [f for _, f in choice]
-            for position in _positions(frets, max_position):
-                states.append((index, position))
-                costs.append(_state_cost(frets, position))
-        events.append(_Event(start, kept, lengths, choices, states, np.array(costs)))
-    if not events:
+        masks = [
+            sum(1 << s for (s, _), rings in zip(placed, ringing, strict=True) if rings)
+            for placed in prev.states.placements
+        ]
+        held.append(np.array(masks, dtype=np.int64)[prev.states.placement])
+    return held
+
+
+def search(chain: list[Onset], weights: Weights) -> list[int]:
+    """The cheapest state of each onset. A riff repeats its moves: each is weighed once."""
+    state_costs = [onset.states.features @ weights.state_vector() for onset in chain]
+    known: dict[tuple, np.ndarray] = {}
+
+    def moves():
+        for prev, onset, held in zip(chain, chain[1:], held_strings(chain)[1:], strict=False):
+            key = (id(prev.states), id(onset.states), None if held is None else held.tobytes())
+            if key not in known:
+                known[key] = move_costs(prev.states, onset.states, held, weights)
+            yield known[key]
+
+    return cheapest_path(state_costs, moves())
+
+
+def finger(
+    notes: list[PitchedNote],
+    tuning: tuple[int, ...],
+    max_fret: int = MAX_FRET,
+    weights: Weights | None = None,
+    program: int | None = None,
+) -> tuple[list[TabNote], int]:
+    """TabNotes for the notes (pitches must already lie in range) and how many were dropped.
+    `program` (General MIDI) says which instrument's habits to follow; without it, a bass
+    tuning is fingered as bass and anything else as acoustic guitar."""
+    weights = weights or weights_for(tuning, program)
+    chain, dropped = onsets(notes, tuning, max_fret)
+    if not chain:
         return [], dropped
-    path = _viterbi(events)
+    path = search(chain, weights)
     result = []
-    for event, state in zip(events, path, strict=True):
-        choice = event.choices[event.states[state][0]]
-        for pitch, (string, fret) in zip(event.pitches, choice, strict=True):
-            result.append(TabNote(event.start, string, fret, max(1, event.lengths[pitch])))
+    for onset, state in zip(chain, path, strict=True):
+        placed = onset.states.placements[onset.states.placement[state]]
+        for pitch, (string, fret) in zip(onset.pitches, placed, strict=True):
+            result.append(TabNote(onset.start, string, fret, max(1, onset.lengths[pitch])))
     result.sort(key=lambda n: (n.start, n.string))
     return result, dropped
-
-
-def _viterbi(events: list[_Event]) -> list[int]:
-    """Index of the chosen state for each event: least total state + movement cost."""
-    total = events[0].cost.copy()
-    back: list[np.ndarray] = []
-    for prev, event in zip(events, events[1:], strict=False):
-        prev_pos = np.array([p for _, p in prev.states], dtype=float)
-        pos = np.array([p for _, p in event.states], dtype=float)
-        move = np.abs(pos[:, None] - prev_pos[None, :])
-        transition = move + SHIFT_COST * (move > 0)
-        transition += _held_string_cost(prev, event)
-        candidates = total[None, :] + transition
-        best = candidates.argmin(axis=1)
-        back.append(best)
-        total = candidates[np.arange(len(best)), best] + event.cost
-    path = [int(total.argmin())]
-    for pointers in reversed(back):
-        path.append(int(pointers[path[-1]]))
-    path.reverse()
-    return path
-
-
-def _held_string_cost(prev: _Event, event: _Event) -> np.ndarray:
-    """(states, prev states): cost for reusing a string whose note is still sounding."""
-    held_choices = []
-    for choice in prev.choices:
-        held = {
-            string
-            for pitch, (string, _) in zip(prev.pitches, choice, strict=True)
-            if prev.start + prev.lengths[pitch] > event.start
-        }
-        held_choices.append(held)
-    if not any(held_choices):
-        return np.zeros((len(event.states), len(prev.states)))
-    clash = np.array(
-        [
-            [bool(held & {s for s, _ in choice}) for held in held_choices]
-            for choice in event.choices
-        ],
-        dtype=float,
-    )
-    rows = np.array([c for c, _ in event.states])
-    cols = np.array([c for c, _ in prev.states])
-    return HELD_STRING_COST * clash[np.ix_(rows, cols)]

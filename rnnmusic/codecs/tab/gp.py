@@ -10,6 +10,7 @@ one is free, else it is lost, and either way the reading says so).
 
 from __future__ import annotations
 
+import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import guitarpro as gp
 
+from rnnmusic.bounded_read import read_bytes
 from rnnmusic.codecs.tab.model import (
     BEND,
     BEND_RELEASE,
@@ -64,20 +66,13 @@ _INTO_SLIDES = (gp.SlideType.intoFromBelow, gp.SlideType.intoFromAbove)
 # -- reading --------------------------------------------------------------------------------
 
 
-def check_gp_file(path: str | Path) -> None:
-    """A CodecError unless the file starts like a Guitar Pro 3-5 file. Run before handing a file
-    to anything else: a truncated or foreign file can crash other programs."""
+def check_gp_file(path: str | Path) -> bytes:
+    """The file's bytes, or a CodecError unless it starts like a Guitar Pro 3-5 file. Run
+    before handing a file to anything else: a truncated or foreign file can crash other
+    programs."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as file:
-            head = file.read(31)
-    except IsADirectoryError:
-        raise CodecError(path, "is a folder, not a Guitar Pro file") from None
-    except OSError as exc:
-        raise CodecError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if size > MAX_GP_BYTES:
-        raise CodecError(path, f"is {size / 1e6:.0f} MB, too large to be a Guitar Pro file")
+    data = read_bytes(path, MAX_GP_BYTES, "a Guitar Pro file")
+    head = data[:31]
     if head.startswith(b"PK\x03\x04"):
         raise CodecError(
             path,
@@ -97,12 +92,13 @@ def check_gp_file(path: str | Path) -> None:
             f"is a Guitar Pro file of a version the tab codec cannot read ({name!r}; it reads "
             f"Guitar Pro 3, 4 and 5); {SAVE_AS_GP5}",
         )
+    return data
 
 
 def parse_gp(path: str | Path) -> gp.Song:
-    check_gp_file(path)
+    data = check_gp_file(path)
     try:
-        return gp.parse(str(path))
+        return gp.parse(io.BytesIO(data))
     except Exception as exc:  # struct errors, EOF, bad enums: the file is damaged
         raise CodecError(
             path, f"is a truncated or damaged Guitar Pro file ({type(exc).__name__})"

@@ -55,7 +55,8 @@ def read_midi_tab(
     low, high = pitch_range(tuning)
     _, pitches = fit_to_range([p for _, p, _ in raw], low, high)
     notes = [PitchedNote(s, p, n) for (s, _, n), p in zip(raw, pitches, strict=True)]
-    fingered, _ = finger(notes, tuning)
+    program = chosen[0].program if len(chosen) == 1 else None  # whose habits to finger by
+    fingered, _ = finger(notes, tuning, program=program)
     signature, bars = _bars(midi, grid, max((n.end for n in fingered), default=1))
     return tab_from_notes(fingered, bars, tuning, grid, signature, _clamp_tempo(_tempo(midi)))
 

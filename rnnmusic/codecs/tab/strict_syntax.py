@@ -20,8 +20,6 @@ from rnnmusic.codecs.tab.grammar import (
     BAR_END,
     DENOMINATORS,
     GROUP_END,
-    LONG_BAR_FACTOR,
-    LONG_BAR_WHOLES,
     MARKS_START,
     MAX_NUMERATOR,
     TEMPO_RANGE,
@@ -40,7 +38,18 @@ from rnnmusic.codecs.tab.model import (
     REST,
     STANDARD,
     SUSTAIN,
+    parse_pitches,
 )
+from rnnmusic.codecs.tab.profile import (  # noqa: E402
+    GRID,
+    METER,
+    NO_METER,
+    NO_TEMPO,
+    STANDARD_TUNING,
+    TEMPO,
+    TUNING,
+)
+from rnnmusic.profile import COVERAGE  # noqa: E402
 
 DIGITS = "0123456789"
 NOTE_LETTERS = "CDEFGAB"
@@ -82,13 +91,6 @@ def statable(steps: int, grid: int) -> bool:
     return steps >= 1 and bar_signature(steps, grid) is not None
 
 
-@functools.cache
-def longest_bar(grid: int, nominal: int) -> int:
-    """The most groups a bar may hold: within the decoder's overlong-bar limit, and statable."""
-    limit = max(LONG_BAR_FACTOR * nominal, LONG_BAR_WHOLES * grid)
-    return max(n for n in range(1, limit + 1) if statable(n, grid))
-
-
 def shortest_bar(grid: int) -> int:
     return next(n for n in range(1, grid + 1) if statable(n, grid))
 
@@ -106,11 +108,57 @@ def _viable(value: int, low: int, high: int, most_digits: int) -> bool:
 # -- the syntax -----------------------------------------------------------------------------
 
 
+TOKEN_ORDER = "gmqt"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The header values a sample may spell. None: any the grammar allows; with a corpus
+    profile, the ones its training tabs use (NO_METER / NO_TEMPO / STANDARD_TUNING in a set:
+    the token may be left out)."""
+
+    grids: frozenset[int] = frozenset(GRIDS)
+    meters: frozenset[str] | None = None
+    tempos: frozenset[str] | None = None
+    tunings: frozenset[str] | None = None
+
+    @classmethod
+    def from_profile(cls, profile) -> Settings:
+        if profile is None:
+            return cls()
+        grids = frozenset(
+            int(g) for g in profile.allowed(GRID, COVERAGE) or () if g.isdigit() and int(g) in GRIDS
+        )
+        return cls(
+            grids=grids or frozenset(GRIDS),
+            meters=profile.allowed(METER, COVERAGE),
+            tempos=profile.allowed(TEMPO, COVERAGE),
+            tunings=profile.allowed(TUNING, COVERAGE),
+        )
+
+    def may_skip(self, token: str) -> bool:
+        absent = {"m": (self.meters, NO_METER), "q": (self.tempos, NO_TEMPO)}
+        absent["t"] = (self.tunings, STANDARD_TUNING)
+        values, marker = absent[token]
+        return values is None or marker in values
+
+    def may_spell(self, token: str) -> bool:
+        values, marker = {
+            "m": (self.meters, NO_METER),
+            "q": (self.tempos, NO_TEMPO),
+            "t": (self.tunings, STANDARD_TUNING),
+        }[token]
+        return values is None or bool(values - {marker})
+
+
 class TabSyntax:
     """The text as a state machine. Header states carry what the rest of the header needs;
     body states carry (grid, strings) and the position in the group."""
 
     start = ("start",)
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
 
     def is_done(self, state) -> bool:
         return state[0] == "done"
@@ -129,62 +177,91 @@ class TabSyntax:
             return self._denominator(*state[1:], ch)
         if kind == "q":
             return self._tempo(state[1], state[2], ch)
+        if kind == "t" and isinstance(state[2], str):
+            return self._tuning_of(state, ch)
         if kind in ("t", "t.", "t#"):
             return self._tuning(state, ch)
         return self._body(state, ch)
 
     # -- header ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _token_end(grid: int, token: str, ch: str, action: Action | None = None):
-        """A space before the next header token, or the newline that ends the header."""
+    def _token_end(self, grid: int, token: str, ch: str, action: Action | None = None):
+        """A space before the next header token, or the newline that ends the header (where
+        the tokens after this one may be left out)."""
         action = action or Action()
-        if ch == " ":
+        later = TOKEN_ORDER[TOKEN_ORDER.index(token) + 1 :]
+        if ch == " " and any(self._may_write(token, letter) for letter in later):
             return ("gap", grid, token), action
-        if ch == "\n":
+        if ch == "\n" and all(self.settings.may_skip(letter) for letter in later):
             return ("bar", grid, len(STANDARD)), action
         return None
 
+    def _may_write(self, last: str, letter: str) -> bool:
+        """After token `last`, may `letter` come next (the tokens between left out)?"""
+        between = TOKEN_ORDER[TOKEN_ORDER.index(last) + 1 : TOKEN_ORDER.index(letter)]
+        return TOKEN_ORDER.index(letter) > TOKEN_ORDER.index(last) and (
+            all(self.settings.may_skip(t) for t in between) and self.settings.may_spell(letter)
+        )
+
     def _grid(self, digits: str, ch: str):
-        texts = [str(g) for g in GRIDS]
+        texts = [str(g) for g in self.settings.grids]
         if ch in DIGITS and any(t.startswith(digits + ch) for t in texts):
             return ("g", digits + ch), Action()
         if digits in texts:
             grid = int(digits)
-            return self._token_end(grid, "g", ch, Action(bar_max=longest_bar(grid, grid)))
+            return self._token_end(grid, "g", ch, Action(bar_max=grid))
         return None
 
-    @staticmethod
-    def _token_letter(grid: int, last: str, ch: str):
-        order = "gmqt"
-        if ch not in order[1:] or order.index(ch) <= order.index(last):
+    def _token_letter(self, grid: int, last: str, ch: str):
+        if ch not in TOKEN_ORDER[1:] or not self._may_write(last, ch):
             return None
-        return (ch, grid, 0), Action()
+        return (ch, grid, "" if ch == "t" and self.settings.tunings is not None else 0), Action()
 
-    @staticmethod
-    def _numerator(grid: int, num: int, ch: str):
+    def _numerator(self, grid: int, num: int, ch: str):
+        meters = self.settings.meters
         if ch in DIGITS and (num or ch != "0") and num * 10 + int(ch) <= MAX_NUMERATOR:
-            return ("m", grid, num * 10 + int(ch)), Action()
-        if ch == "/" and num:
+            written = str(num * 10 + int(ch))
+            if meters is None or any(m.startswith(written) for m in meters):
+                return ("m", grid, int(written)), Action()
+        if ch == "/" and num and (meters is None or any(m.startswith(f"{num}/") for m in meters)):
             return ("m/", grid, num, ""), Action()
         return None
 
     def _denominator(self, grid: int, num: int, digits: str, ch: str):
         fitting = [str(d) for d in DENOMINATORS if (num * grid) % d == 0]
+        if self.settings.meters is not None:
+            fitting = [d for d in fitting if f"{num}/{d}" in self.settings.meters]
         if ch in DIGITS and any(t.startswith(digits + ch) for t in fitting):
             return ("m/", grid, num, digits + ch), Action()
         if digits in fitting:
             nominal = num * grid // int(digits)
-            return self._token_end(grid, "m", ch, Action(bar_max=longest_bar(grid, nominal)))
+            return self._token_end(grid, "m", ch, Action(bar_max=nominal))
         return None
 
     def _tempo(self, grid: int, value: int, ch: str):
         low, high = TEMPO_RANGE
+        tempos = self.settings.tempos
         if ch in DIGITS and (value or ch != "0"):
             new = value * 10 + int(ch)
+            if tempos is not None:
+                return (
+                    (("q", grid, new), Action())
+                    if any(t.startswith(str(new)) for t in tempos)
+                    else None
+                )
             return (("q", grid, new), Action()) if _viable(new, low, high, 3) else None
-        if low <= value <= high:
+        if low <= value <= high and (tempos is None or str(value) in tempos):
             return self._token_end(grid, "q", ch)
+        return None
+
+    def _tuning_of(self, state, ch: str):
+        """Only the tunings of the training tabs: ("t", grid, spelled so far)."""
+        _, grid, written = state
+        tunings = self.settings.tunings or frozenset()
+        if ch == "\n" and written in tunings:
+            return ("bar", grid, len(parse_pitches(written) or STANDARD)), Action()
+        if any(t.startswith(written + ch) for t in tunings):
+            return ("t", grid, written + ch), Action()
         return None
 
     @staticmethod

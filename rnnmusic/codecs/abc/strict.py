@@ -1,0 +1,363 @@
+"""Strict sampling for ABC: the grammar's state machine (grammar.py) plus bars that fill the
+meter.
+
+A tune whose bars hold 5/8, 7/8 and 6/8 in 6/8 is valid ABC and not a jig. The grammar cannot
+count time without multiplying its states by every position in the bar, so each sample carries
+its position in the bar as a tensor, and every move says what it does to it:
+
+- a note, rest or chord that ends adds its length (ticks of 1/48 of the unit length `L:`; a
+  note in a `(3` tuplet two thirds of it; a broken rhythm `A>B` moves time between its two
+  notes, which no bar line can separate, so each adds its written length);
+- a note or rest begun or lengthened must still fit: the shortest length it can still get;
+- a `|` (also inside a tie, `A2-|A2`) needs the bar full, except the first bar (a pickup) and
+  the first bar after a section line (`|:`, `:|`, `||`, `|]`), whose pickup a section's last
+  bar makes up: a bar closed by `:|` or `|]` may be short;
+- the `L:` line sets the bar's length from the meter (`M:none`: bars are free).
+
+Everything else — which characters spell a tune that decodes unchanged and that music21 and
+abc2midi read — is the grammar's, compiled into tables once per vocabulary as for every
+codec.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from fractions import Fraction
+
+import torch
+
+from rnnmusic.codecs.abc.grammar import (
+    _LENGTHS,
+    ACCIDENTALS,
+    BROKEN,
+    BROKEN_PAIR,
+    CLOSE_CHORD,
+    FREE_CODES,
+    IN_TUPLET,
+    LENGTHS,
+    MAX_OCTAVE_MARKS,
+    NOTE_LETTERS,
+    AbcGrammar,
+)
+from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
+from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import CorpusProfile
+
+TICKS = 48  # per unit length: holds /8 and two thirds of it, 3/2 and 3/4
+# What a move does with bar lines. OPENS: "|" needs the bar full (or a pickup). CLOSES_FULL(…):
+# a bar line that began with "|" ends; CLOSES_SECTION: a repeat sign ":|" ends, a short bar is
+# fine. Each puts the position back to 0; after a section line a pickup may follow. TIE_BAR:
+# a "|" inside a tie (`A2-|A2`) checks and closes at once. OPENS_REPEAT: ":" (of ":|") needs
+# the bar full or short by the pickup.
+NO_BAR, OPENS, CLOSES_FULL, CLOSES_FULL_SECTION, CLOSES_SECTION, TIE_BAR, OPENS_REPEAT = range(7)
+CHECKERS = (OPENS, CLOSES_FULL, CLOSES_FULL_SECTION, TIE_BAR)
+SHORT_ENDS = frozenset([":|", ":||", ":||:", ":|2"])  # may close a short bar
+SECTION_LINES = SHORT_ENDS | {"||", "|]", "|:"}  # after these, a pickup bar may follow
+
+
+@functools.cache
+def length_ticks(length: str) -> int:
+    """`2` → 96, `/` → 24, `3/4` → 36 (ticks of the unit length)."""
+    if not length:
+        return TICKS
+    if length.startswith("/"):
+        return TICKS // (int(length[1:]) if length[1:] else 2)
+    top, _, bottom = length.partition("/")
+    return int(Fraction(int(top), int(bottom) if bottom else 1) * TICKS)
+
+
+@functools.cache
+def shortest_completion(prefix: str) -> int:
+    return min(length_ticks(w) for w in LENGTHS if w.startswith(prefix))
+
+
+def bar_ticks(meter: str, unit: str) -> int:
+    """Ticks in a bar of `meter` written in units of `unit` (0: no meter)."""
+    if meter in ("", "none"):
+        return 0
+    value = {"C": Fraction(1), "C|": Fraction(1)}.get(meter)
+    if value is None:
+        top, bottom = meter.split("/")
+        value = Fraction(int(top), int(bottom))
+    top, _, bottom = unit.partition("/")
+    return int(value / Fraction(int(top), int(bottom)) * TICKS)
+
+
+@dataclass(frozen=True)
+class Action:
+    adds: int = 0  # a note, rest or chord ends: its length
+    fit: int = 0  # one begins or grows: the least it can still last
+    bar: int = NO_BAR
+    bar_length: int = -1
+    aligned: bool = False  # a tuplet ends: what follows must be able to fill the bar
+    note: bool = False  # a note or chord ends (a tune needs MIN_NOTES before it may end)  # the L: line sets the bar's length
+
+
+def _tuplet_scale(ticks: int, where) -> int:
+    return ticks * 2 // 3 if where[0] == "body" and where[2] == IN_TUPLET else ticks
+
+
+def action_of(state, ch: str, after) -> Action:
+    """What a move does to the position in the bar (see the module's docstring)."""
+    kind = state[0]
+    adds = fit = 0
+    bar = NO_BAR
+    aligned = note = False
+    if kind == "head" and ch == "\n" and state[2].startswith("L:"):
+        return Action(bar_length=bar_ticks(state[3], state[2][2:]))
+    if kind == "note" and state[2][0] == "body":
+        part, where = state[1], state[2]
+        growing = False
+        if isinstance(part, tuple):
+            length = "" if part[0] == "marks" else part[1]
+            octave = part[0] == "marks" and ch == ("," if part[1] else "'")
+            growing = (octave and part[2] < MAX_OCTAVE_MARKS) or _LENGTHS.extends(length, ch)
+            if growing:
+                fit = _tuplet_scale(shortest_completion("" if octave else length + ch), where)
+            else:
+                adds = _tuplet_scale(length_ticks(length), where)
+                note = True
+                aligned = where[2] == IN_TUPLET and where[1][2] == 0
+        else:
+            growing = True  # an accidental: the letter follows
+            fit = _tuplet_scale(shortest_completion(""), where)
+    elif kind == "note" and state[2][0] == "chord" and state[2][3] is None:
+        # a chord's first note sets its length: the chord lasts at least that times /8
+        part = state[1]
+        if isinstance(part, tuple):
+            length = "" if part[0] == "marks" else part[1]
+            if _LENGTHS.extends(length, ch):
+                fit = shortest_completion(length + ch) * SHORTEST_NOTE // TICKS
+            elif after[0] == "chord" or after[0] == "tok" or after[0] == "note":
+                fit = length_ticks(length) * SHORTEST_NOTE // TICKS
+    elif kind == "tok" and (state[1] == "rest" or state[1].startswith(CLOSE_CHORD)):
+        scale = TICKS if state[1] == "rest" else length_ticks(state[1][len(CLOSE_CHORD) :])
+        if _LENGTHS.extends(state[2], ch):
+            fit = shortest_completion(state[2] + ch) * scale // TICKS
+        elif state[2] in LENGTHS:
+            adds = length_ticks(state[2]) * scale // TICKS
+            note = state[1] != "rest"
+    elif kind == "tok" and state[1] == "bar" and not (after[0] == "tok" and after[1] == "bar"):
+        if state[2] in SHORT_ENDS:
+            bar = CLOSES_SECTION
+        else:
+            bar = CLOSES_FULL_SECTION if state[2] in SECTION_LINES else CLOSES_FULL
+    elif kind == "tie" and ch == "|":
+        bar = TIE_BAR
+    # what `ch` begins, where it begins a note, a rest or a bar line
+    if fit == 0 and not _still_in(state, after):
+        fit = _begins(after, ch)
+    fit = _with_what_must_follow(after, fit)
+    if ch == "|" and after[0] == "tok" and after[2] == "|":
+        # a bar line needs the bar full (or a pickup); only a repeat sign ":|" may close a
+        # short one. Letting "|" stand and checking at "||" or "|]" instead pushes a model
+        # that wrote "|" a beat early into section lines it never meant
+        bar = OPENS
+    if ch == ":" and after[0] == "tok" and after[2] == ":":
+        bar = OPENS_REPEAT
+    return Action(adds=adds, fit=fit, bar=bar, aligned=aligned, note=note)
+
+
+SHORTEST_NOTE = TICKS // 8  # a /8 note
+MARGIN = 8  # characters kept in hand before the deadline
+MIN_NOTES = 16  # a tune shorter than this is not one a musician keeps
+SHORTEST_TUPLET_NOTE = SHORTEST_NOTE * 2 // 3
+PENDING_TOKENS = ("deco", "symbol", "paren", "broken")
+
+
+def _context(state):
+    """The body context (slur depth, has a note, tuplet notes left, repeat) a state carries."""
+    kind = state[0]
+    if kind in ("body", "line", "grace", "chord"):
+        return state[1]
+    if kind in ("tok", "tie", "tied"):
+        return state[3]
+    if kind == "note":
+        return state[2][1]
+    return None
+
+
+def _with_what_must_follow(after, fit: int) -> int:
+    """`fit` plus the least time the notes that must still come take: the rest of a tuplet,
+    and a note after a decoration, a chord symbol, a slur, a grace group or a tie (so a full
+    bar never takes a `~` that no note can follow)."""
+    ctx = _context(after)
+    if ctx is None:
+        return fit
+    tuplet_left = ctx[2]
+    kind = after[0]
+    pending = (
+        (kind == "body" and after[2] not in FREE_CODES)
+        or (kind == "tok" and after[1] in PENDING_TOKENS)
+        or kind in ("grace", "chord", "tie", "tied")
+        or (kind == "note" and after[2][0] in ("grace", "chord"))
+    )
+    broken = (kind == "tok" and after[1] == "broken") or (kind == "body" and after[2] == BROKEN)
+    if pending and fit == 0:
+        fit = SHORTEST_NOTE if tuplet_left == 0 else SHORTEST_TUPLET_NOTE
+        fit = TICKS if broken else fit  # "A>B": B is a note of the unit length
+        tuplet_left = max(0, tuplet_left - 1)
+    return fit + SHORTEST_TUPLET_NOTE * tuplet_left
+
+
+def _still_in(state, after) -> bool:
+    return state[0] == "note" and after[0] == "note" and after[2] is state[2]
+
+
+def _begins(after, ch: str) -> int:
+    """The least a note or rest that `ch` begins can last (0: `ch` begins neither)."""
+    if after[0] == "note" and after[2][0] == "body" and (ch in NOTE_LETTERS or ch in ACCIDENTALS):
+        if after[2][2] == BROKEN_PAIR:  # the second note of "A>B" has the unit length
+            return TICKS
+        return _tuplet_scale(shortest_completion(""), after[2])
+    if after[0] == "tok" and after[1] == "rest" and ch == "z":
+        return shortest_completion("")
+    return 0
+
+
+class AbcConstraint(Constraint):
+    """The grammar's tables plus each sample's position in its bar."""
+
+    def __init__(self, vocab: list[str], profile: CorpusProfile | None = None):
+        grammar = AbcGrammar(profile)
+
+        def transition(state, ch: str):
+            after = grammar.step(state, ch)
+            return None if after is None else (after, action_of(state, ch, after))
+
+        order, rows = explore(grammar.start, vocab, transition, grammar.is_done, 400_000)
+        count, width = len(order), len(vocab)
+        sink = count
+
+        names = ("next_state", "adds", "fit", "bar", "bar_length", "aligned", "note")
+        tables = {name: [] for name in names}
+        forbidden = (sink, 0, 0, NO_BAR, -1, 0, 0)
+        for row in rows:
+            cells = [
+                forbidden
+                if cell is None
+                else (
+                    cell[0],
+                    cell[1].adds,
+                    cell[1].fit,
+                    cell[1].bar,
+                    cell[1].bar_length,
+                    int(cell[1].aligned),
+                    int(cell[1].note),
+                )
+                for cell in row
+            ]
+            for name, column in zip(tables, zip(*cells, strict=True), strict=True):
+                tables[name].append(column)
+        for name, value in zip(tables, forbidden, strict=True):
+            table = torch.tensor(tables[name], dtype=torch.long).reshape(count, width)
+            setattr(self, name, torch.cat([table, torch.full((1, width), value)]))
+        done = [grammar.is_done(s) for s in order]
+        self.is_done = torch.tensor(done + [False])
+        self.distance = torch.tensor(distances_to_end(rows, done) + [UNREACHABLE])
+        self.num_states = count
+
+    def reset(self, batch: int, device: torch.device) -> None:
+        for name in ("next_state", "adds", "fit", "bar", "bar_length", "aligned", "note"):
+            setattr(self, name, getattr(self, name).to(device))
+        for name in ("is_done", "distance"):
+            setattr(self, name, getattr(self, name).to(device))
+        if int(self.distance[0]) >= UNREACHABLE:
+            raise RnnMusicError(
+                "this model's vocabulary cannot spell a whole tune, so --strict cannot "
+                "guarantee valid samples; sample with --no-strict"
+            )
+        self.state = torch.zeros(batch, dtype=torch.long, device=device)
+        self.position = torch.zeros(batch, dtype=torch.long, device=device)
+        self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        self.length = torch.zeros(batch, dtype=torch.long, device=device)  # 0: free bars
+        self.first = torch.ones(batch, dtype=torch.bool, device=device)  # in the first bar
+        self.pickup_length = torch.zeros(batch, dtype=torch.long, device=device)
+        self.after_section = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.closing = torch.zeros(batch, dtype=torch.bool, device=device)
+
+    def shortest_piece(self) -> int:
+        return int(self.distance[0])
+
+    def _keeps_time(self, s: torch.Tensor) -> torch.Tensor:
+        """(B, V): moves whose notes fit the bar and whose bar lines close bars as folk tunes
+        do: full, or the first bar short (a pickup), a section's last bar short by that
+        pickup (closed by ":|") and the next section's first bar as long as the pickup."""
+        length = self.length[:, None]
+        at = self.position[:, None] + self.adds[s]
+        bar = self.bar[s]
+        first, pickup = self.first[:, None], self.pickup_length[:, None]
+        full = at == length
+        checks = torch.zeros_like(full)
+        for kind in CHECKERS:
+            checks |= bar == kind
+        leads_in = self.after_section[:, None] & (pickup > 0) & (at == pickup)
+        ok = at <= length
+        ok &= (self.aligned[s] == 0) | (at % SHORTEST_NOTE == 0)  # "(3ABc" leaves no sliver
+        ok &= ~checks | full | first | leads_in
+        answers = (pickup > 0) & (at == length - pickup)  # "…E2:|" makes up the pickup
+        repeat = (bar == CLOSES_SECTION) | (bar == OPENS_REPEAT)
+        ok &= ~repeat | full | first | answers
+        closes = (bar >= CLOSES_FULL) & (bar <= TIE_BAR)
+        start = torch.where(closes, 0, at)
+        ok &= start + self.fit[s] <= length
+        return ok | (length == 0)
+
+    def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
+        s = self.state
+        candidates = self.next_state[s]  # (B, V)
+        after = self.distance[candidates]
+        syntax = after < UNREACHABLE
+        timed = syntax & self._keeps_time(s)
+        # the grammar's shortest way to the end may pass a note the bar has no room for (then
+        # a bar line and a note more): keep a few characters in hand where there are any
+        within = after <= steps_left[:, None] - 1
+        roomy = timed & (after + MARGIN <= steps_left[:, None] - 1)
+        ok = torch.where(roomy.any(1, keepdim=True), roomy, timed & within)
+        shortest = after < self.distance[s][:, None]
+        ok = torch.where(self.closing[:, None], ok & shortest, ok)
+        ends = self.is_done[candidates]
+        not_yet = ok & ~ends
+        may_end = may_end & (self.notes >= MIN_NOTES)  # a tune is not over before its notes
+        ok = torch.where(may_end[:, None] | ~not_yet.any(1, keepdim=True), ok, not_yet)
+        # a sample with no move left that keeps time and ends in time (rare: a tuplet left a
+        # sliver of a bar) gives up the bar before the tune: the grammar's moves that end in
+        # time, else those nearest the end
+        stuck = ~ok.any(1, keepdim=True)
+        if bool(stuck.any()):
+            in_time = syntax & within
+            nearest = torch.where(syntax, after, UNREACHABLE).min(1, keepdim=True).values
+            fallback = torch.where(
+                in_time.any(1, keepdim=True), in_time, syntax & (after == nearest)
+            )
+            ok = torch.where(stuck, fallback, ok)
+        return ok | self.is_done[s][:, None]
+
+    def ending(self) -> torch.Tensor:
+        has_notes = (self.notes >= MIN_NOTES)[:, None]
+        return self.is_done[self.next_state[self.state]] & has_notes
+
+    def close(self, which: torch.Tensor) -> None:
+        self.closing |= which
+
+    def advance(self, ids: torch.Tensor) -> None:
+        s = self.state
+        live = ~self.is_done[s]
+        bar = self.bar[s, ids]
+        closes = live & (bar >= CLOSES_FULL) & (bar <= TIE_BAR)
+        at = self.position + self.adds[s, ids]
+        first_closes = closes & self.first
+        short = at < self.length
+        self.pickup_length = torch.where(first_closes & short, at, self.pickup_length)
+        self.first &= ~closes
+        section = (bar == CLOSES_SECTION) | (bar == CLOSES_FULL_SECTION)
+        self.after_section = torch.where(closes, section, self.after_section)
+        self.position = torch.where(closes, 0, at)
+        self.notes += ((self.note[s, ids] > 0) & live).long()
+        set_length = self.bar_length[s, ids]
+        self.length = torch.where(live & (set_length >= 0), set_length, self.length)
+        self.state = torch.where(live, self.next_state[s, ids], s)
+
+    def done(self) -> torch.Tensor:
+        return self.is_done[self.state]
