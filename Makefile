@@ -34,7 +34,7 @@ demo: setup
 	@echo "== rnnmusic demo: samples of the three shipped models, then a model of your own (2-4 minutes on 2 cores)"
 	@echo "== 1/4  MIDI: four-part chorales from the model trained on Bach's chorales (midi-events codec)"
 	$(RNNMUSIC) generate chorales -o $(DEMO)/chorale.mid --num 3 --seed 1
-	@echo "== 2/4  ABC: folk tunes from the model trained on ~12,000 tunes (abc codec), the first also as MIDI"
+	@echo "== 2/4  ABC: folk tunes from the model trained on ~13,000 tunes (abc codec), the first also as MIDI"
 	$(RNNMUSIC) generate folk -o $(DEMO)/tune.abc --num 3 --seed 1
 	$(RNNMUSIC) convert $(DEMO)/tune-1.abc $(DEMO)/tune-1.mid --codec abc
 	@echo "== 3/4  Tab: guitar melodies from the model trained on fingered folk tunes (tab codec): Guitar Pro and ASCII tab"
