@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from rnnmusic.codecs.tab.model import FRET_CHARS, GRIDS, MAX_STRINGS, STANDARD, parse_pitches
-from rnnmusic.codecs.tab.profile import PITCH_RANGE, STANDARD_TUNING
+from rnnmusic.codecs.tab.profile import CHORD, PITCH_RANGE, STANDARD_TUNING
 from rnnmusic.codecs.tab.strict_syntax import (
     ALWAYS_AVAILABLE,
     BAR_FULL,
@@ -223,6 +223,9 @@ class TabConstraint(Constraint):
         settings = Settings.from_profile(profile)
         self.tables = compile_tables(tuple(vocab), settings)
         open_pitches, self.max_span = _pitch_cap(profile, settings)
+        chord = profile.quantile(CHORD, TYPICAL) if profile is not None else None
+        # no more strings struck at once than 95% of the training tabs strike
+        self.max_chord = MAX_STRINGS + 1 if chord is None else max(1, math.ceil(chord))
         open_pitches += [0] * (MAX_STRINGS + 1 - len(open_pitches))
         self.open_pitch = torch.tensor(open_pitches)
         self.fret_of = torch.tensor(
@@ -251,6 +254,7 @@ class TabConstraint(Constraint):
         self.complement = torch.zeros(batch, dtype=torch.bool, device=device)
         self.bars = torch.zeros(batch, dtype=torch.long, device=device)
         self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        self.in_group = torch.zeros(batch, dtype=torch.long, device=device)  # strings struck
         # the fretted notes' span so far: no wider than 95% of the training tabs'
         self.lowest = torch.full((batch,), NO_CAP, dtype=torch.long, device=device)
         self.highest = torch.full((batch,), -NO_CAP, dtype=torch.long, device=device)
@@ -277,6 +281,10 @@ class TabConstraint(Constraint):
         if self.max_span < NO_CAP:
             within = self._within_span(s, self.open_pitch[self.string_of[s]])
             ok = torch.where((ok & within).any(1, keepdim=True), ok & within, ok)
+        if self.max_chord <= MAX_STRINGS:
+            strikes = (self.cell[s] >= 0) & (self.cell[s] & (FRET_NOW | DEAD_NOW)).bool()
+            fewer = ~strikes | (self.in_group < self.max_chord)[:, None]
+            ok = torch.where((ok & fewer).any(1, keepdim=True), ok & fewer, ok)
         may_end = may_end & (self.notes >= MIN_NOTES)  # a piece is not over before its notes
         owed = (self.target - self.count - 1).clamp(min=0)  # groups that fill the bar
         bound = self.tables.most_needed + (MAX_STRINGS + 1) * int(owed.max())
@@ -337,6 +345,7 @@ class TabConstraint(Constraint):
         cell = self.flat["cell"][move][:, None]
         struck = (cell[:, 0] >= 0) & (cell[:, 0] & (FRET_NOW | DEAD_NOW)).bool()
         self.notes += struck.long()
+        self.in_group += struck.long()
         fretted_now = (cell[:, 0] >= 0) & (cell[:, 0] & FRET_NOW).bool()
         pitch = self.open_pitch[k[:, 0]] + self.fret_of[ids]
         self.lowest = torch.where(fretted_now, torch.minimum(self.lowest, pitch), self.lowest)
@@ -344,6 +353,7 @@ class TabConstraint(Constraint):
         old = self.bits.gather(1, k)
         self.bits.scatter_(1, k, torch.where(cell >= 0, (old & FRETTED_BEFORE) | cell, old))
         end = self.flat["group_end"][move]
+        self.in_group = torch.where(end, 0, self.in_group)
         fretted = (self.bits & FRET_NOW).bool() & end[:, None]
         self.bits |= fretted.long() * FRETTED_BEFORE
         bar_end = self.flat["bar_end"][move]

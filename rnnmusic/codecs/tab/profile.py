@@ -5,12 +5,13 @@ them (a tuning no training tab has is not one a guitarist can play from the samp
 from __future__ import annotations
 
 from rnnmusic.codecs.tab.grammar import BAR_END, GROUP_END, MARKS_START
-from rnnmusic.codecs.tab.model import FRET_CHARS, STANDARD, parse_pitches
+from rnnmusic.codecs.tab.model import DEAD, FRET_CHARS, STANDARD, parse_pitches
 from rnnmusic.profile import PieceFacts
 
 GRID, METER, TEMPO, TUNING = "grid", "meter", "tempo", "tuning"
 NOTES, BARS, STRINGS = "notes", "bars", "strings"
 PITCH_RANGE = "pitch_range"  # semitones from the lowest to the highest fretted note
+CHORD = "chord"  # the most strings struck at once
 STANDARD_TUNING = "standard"  # no t token
 NO_METER = "none"  # no m token: the decoder takes a whole note per bar
 NO_TEMPO = "none"  # no q token
@@ -23,11 +24,12 @@ def piece_facts(text: str) -> PieceFacts:
     tuning = tokens.get("t")
     open_pitches = (parse_pitches(tuning) or STANDARD) if tuning else STANDARD
     strings = len(open_pitches)
-    notes = 0
+    notes = chord = 0
     low, high = 128, -1
     bars = body.count(BAR_END)
     for group in body.replace("\n", "").replace(BAR_END, "").split(GROUP_END):
         cells = group.split(MARKS_START, 1)[0]
+        chord = max(chord, sum(ch in FRETS or ch == DEAD for ch in cells))
         for string, ch in enumerate(cells[: len(open_pitches)]):
             if ch in FRETS:
                 notes += 1
@@ -41,5 +43,11 @@ def piece_facts(text: str) -> PieceFacts:
     values[TEMPO] = [tokens.get("q", NO_TEMPO)]
     return PieceFacts(
         values=values,
-        numbers={NOTES: notes, BARS: bars, STRINGS: strings, PITCH_RANGE: max(0, high - low)},
+        numbers={
+            NOTES: notes,
+            BARS: bars,
+            STRINGS: strings,
+            PITCH_RANGE: max(0, high - low),
+            CHORD: chord,
+        },
     )
