@@ -27,10 +27,11 @@ from rnnmusic.bounded_read import read_json
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.codecs import Codec, Piece
 from rnnmusic.corpus import Corpus
+from rnnmusic.device import pick_device
 from rnnmusic.errors import CodecError, RnnMusicError
 from rnnmusic.music_check import format_checks, music_checks
 from rnnmusic.ngram import BaselineResult, baseline, rolling_hashes
-from rnnmusic.sample import SampleConfig, generate, pick_device
+from rnnmusic.sample import SampleConfig, generate
 from rnnmusic.train import LN2
 
 COPY_WINDOW = 32

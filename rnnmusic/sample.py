@@ -12,6 +12,7 @@ from rnnmusic.bounds import number, whole
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.checkpoint_meta import MAX_SAMPLE_LENGTH
 from rnnmusic.constraints import Constraint
+from rnnmusic.device import pick_device
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CharRNN, Stepper
 from rnnmusic.profile import CHARS, CorpusProfile
@@ -230,27 +231,6 @@ class PieceBudget:
         wish = (probs * blocked).sum(1)
         draw = torch.rand(wish.shape, generator=generator, device=wish.device)
         constraint.close(draw < wish)
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """cuda, then mps, then cpu; an explicit name that is not available is a clear error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise RnnMusicError(
-            f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RnnMusicError("--device cuda was asked for, but this PyTorch sees no CUDA GPU")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise RnnMusicError("--device mps was asked for, but MPS is not available here")
-    return device
 
 
 class Samples(list):

@@ -32,6 +32,7 @@ from rnnmusic.checkpoint import Checkpoint, CheckpointWriteError, load_checkpoin
 from rnnmusic.checkpoint_meta import MAX_HIDDEN, MAX_LAYERS, MAX_SAMPLE_LENGTH
 from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import Corpus
+from rnnmusic.device import pick_device
 from rnnmusic.errors import CheckpointError, RnnMusicError
 from rnnmusic.model import CELLS, PRESETS, CharRNN, ModelConfig
 from rnnmusic.progress import progress_bar
@@ -44,7 +45,7 @@ from rnnmusic.rundir import (
     remove_empty_run_dir,
     stopped_by_write,
 )
-from rnnmusic.sample import SampleConfig, pick_device, sample_texts
+from rnnmusic.sample import SampleConfig, sample_texts
 
 LN2 = math.log(2)
 MAX_SEED = 2**63 - 1 - 1024  # each process adds its rank; torch takes seeds below 2^63
