@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-import torch
+from untrained import strict_samples, untrained_model
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.codecs.abc.clients import abc2midi_errors, music21_notes
@@ -14,7 +14,6 @@ from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
 from rnnmusic.codecs.abc.grammar import AbcGrammar
 from rnnmusic.constraints import TableConstraint
 from rnnmusic.errors import RnnMusicError
-from rnnmusic.model import CharRNN, ModelConfig
 from rnnmusic.sample import SampleConfig, sample_texts
 
 CODEC = get_codec("abc")
@@ -32,16 +31,6 @@ PRIMES = {
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _model(seed: int = 0) -> CharRNN:
-    torch.manual_seed(seed)
-    return CharRNN(ModelConfig(vocab_size=len(VOCAB), hidden_size=32, num_layers=1))
-
-
-def _strict(model: CharRNN, num: int, length: int, seed: int, **options) -> list[str]:
-    config = SampleConfig(num=num, length=length, seed=seed, **options)
-    return sample_texts(model, VOCAB, CODEC.separator, config, "cpu", CODEC.constraint(VOCAB))
-
-
 def _not_clean(texts: list[str]) -> list[tuple[str, list[str]]]:
     """Samples that decode with repairs or come back changed."""
     out = []
@@ -55,14 +44,16 @@ def _not_clean(texts: list[str]) -> list[tuple[str, list[str]]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("prime", PRIMES.values(), ids=PRIMES.keys())
 def test_thousands_of_strict_samples_decode_unchanged_with_zero_repairs(prime):
-    model = _model()
+    model = untrained_model(VOCAB)
     texts = []
     for seed, num, length, temperature in (
         (0, 500, 80, 1.0),
         (1, 500, 400, 2.0),
         (2, 150, 1500, 0.8),
     ):
-        texts += _strict(model, num, length, seed, prime=prime, temperature=temperature)
+        texts += strict_samples(
+            CODEC, VOCAB, model, num, length, seed, prime=prime, temperature=temperature
+        )
     assert _not_clean(texts) == []
     if prime is not None:
         assert all(text.startswith(prime) for text in texts)
@@ -75,15 +66,15 @@ def test_thousands_of_strict_samples_decode_unchanged_with_zero_repairs(prime):
 
 
 def test_a_few_hundred_strict_samples_decode_unchanged_with_zero_repairs():
-    model = _model(1)
-    texts = _strict(model, 200, 300, seed=4, temperature=1.5)
-    texts += _strict(model, 100, 200, seed=5, prime=PRIMES["a jig"], top_k=12)
+    model = untrained_model(VOCAB, 1)
+    texts = strict_samples(CODEC, VOCAB, model, 200, 300, seed=4, temperature=1.5)
+    texts += strict_samples(CODEC, VOCAB, model, 100, 200, seed=5, prime=PRIMES["a jig"], top_k=12)
     assert _not_clean(texts) == []
 
 
 def test_without_strict_the_same_model_needs_repairs():
     config = SampleConfig(num=200, length=300, seed=0)
-    texts = sample_texts(_model(), VOCAB, CODEC.separator, config, "cpu")
+    texts = sample_texts(untrained_model(VOCAB), VOCAB, CODEC.separator, config, "cpu")
     assert len(_not_clean(texts)) > 190
 
 
@@ -91,22 +82,22 @@ def test_without_strict_the_same_model_needs_repairs():
 def test_samples_end_with_a_whole_tune_however_short_the_length():
     shortest = CODEC.constraint(VOCAB).shortest_piece()
     assert shortest == len("M:C\nL:1/1\nK:C\nA\n\n")
-    model = _model(2)
+    model = untrained_model(VOCAB, 2)
     for length in (shortest, shortest + 1, 25, 40):
-        texts = _strict(model, 100, length, seed=length)
+        texts = strict_samples(CODEC, VOCAB, model, 100, length, seed=length)
         assert _not_clean(texts) == [], length
         assert all(CODEC.decode(text).tune.notes for text in texts)
 
 
 @pytest.mark.slow
 def test_prime_is_checked_against_the_grammar():
-    model = _model()
+    model = untrained_model(VOCAB)
     with pytest.raises(RnnMusicError, match="character 13"):  # no key H (German B) when strict
-        _strict(model, 2, 300, seed=1, prime="M:C\nL:1/8\nK:H\n")
+        strict_samples(CODEC, VOCAB, model, 2, 300, seed=1, prime="M:C\nL:1/8\nK:H\n")
     with pytest.raises(RnnMusicError, match="character 16"):  # a tie after a rest
-        _strict(model, 2, 300, seed=1, prime="M:C\nL:1/8\nK:G\nz-")
+        strict_samples(CODEC, VOCAB, model, 2, 300, seed=1, prime="M:C\nL:1/8\nK:G\nz-")
     with pytest.raises(RnnMusicError, match="character 18"):  # "||" then ":" reads as "|:"
-        _strict(model, 2, 300, seed=1, prime="M:C\nL:1/8\nK:G\nA||:")
+        strict_samples(CODEC, VOCAB, model, 2, 300, seed=1, prime="M:C\nL:1/8\nK:G\nA||:")
 
 
 def test_slurs_nest_two_deep_and_close_before_the_tune_ends():
@@ -119,7 +110,9 @@ def test_slurs_nest_two_deep_and_close_before_the_tune_ends():
     assert grammar.step(paren, "3") is not None  # a tuplet
     assert grammar.step(state, "\n") is not None
     assert grammar.step(grammar.step(state, "\n"), "\n") is None  # the tune cannot end open
-    texts = _strict(_model(3), 100, 200, seed=3, prime="M:C\nL:1/8\nK:G\n((A")
+    texts = strict_samples(
+        CODEC, VOCAB, untrained_model(VOCAB, 3), 100, 200, seed=3, prime="M:C\nL:1/8\nK:G\n((A"
+    )
     assert _not_clean(texts) == []
     assert all(len(re.findall(r"\((?![2-9])", text)) == text.count(")") for text in texts)
 
@@ -170,9 +163,11 @@ def test_a_session_tune_is_accepted_and_a_vocabulary_without_a_bar_line_still_sp
 @pytest.mark.slow
 @pytest.mark.needs("abc2midi")
 def test_strict_samples_are_read_by_music21_and_abc2midi(tmp_path):
-    model = _model(4)
-    texts = _strict(model, 16, 300, seed=9, temperature=1.2)  # music21 takes seconds a tune
-    texts += _strict(model, 8, 300, seed=10, prime=PRIMES["a jig"])
+    model = untrained_model(VOCAB, 4)
+    texts = strict_samples(
+        CODEC, VOCAB, model, 16, 300, seed=9, temperature=1.2
+    )  # music21 takes seconds a tune
+    texts += strict_samples(CODEC, VOCAB, model, 8, 300, seed=10, prime=PRIMES["a jig"])
     refused = []
     for number, text in enumerate(texts):
         piece = CODEC.decode(text)

@@ -5,27 +5,21 @@ from __future__ import annotations
 
 import mido
 import pytest
-import torch
+from untrained import untrained_model
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.errors import RnnMusicError
-from rnnmusic.model import CharRNN, ModelConfig
 from rnnmusic.sample import SampleConfig, sample_texts
 
 # every character the grammar knows, so the sampler can try every mistake
 VOCAB = sorted(set(".+-@vTM\n /0123456789CcDdEFfGgAaB_"))
 
 
-def _model(seed: int = 0) -> CharRNN:
-    torch.manual_seed(seed)
-    return CharRNN(ModelConfig(vocab_size=len(VOCAB), hidden_size=32, num_layers=1))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("options", [{}, {"velocity_bins": 4, "ticks_per_beat": 12}])
 def test_thousands_of_strict_samples_decode_with_zero_repairs(options, tmp_path):
     codec = get_codec("midi-events", **options)
-    model = _model()
+    model = untrained_model(VOCAB)
     texts = []
     for seed, length in ((0, 60), (1, 500), (2, 1200)):
         config = SampleConfig(num=500 if length < 1200 else 100, length=length, seed=seed)
@@ -42,13 +36,13 @@ def test_thousands_of_strict_samples_decode_with_zero_repairs(options, tmp_path)
 def test_without_strict_the_same_model_needs_repairs():
     codec = get_codec("midi-events")
     config = SampleConfig(num=200, length=300, seed=0)
-    texts = sample_texts(_model(), VOCAB, codec.separator, config, "cpu")
+    texts = sample_texts(untrained_model(VOCAB), VOCAB, codec.separator, config, "cpu")
     assert sum(bool(codec.decode(t).repairs) for t in texts) > 150
 
 
 def test_prime_and_length_are_checked_against_the_grammar():
     codec = get_codec("midi-events")
-    model = _model()
+    model = untrained_model(VOCAB)
     good = SampleConfig(num=20, length=300, seed=1, prime="T90 M3/4\n+C4+E4")
     texts = sample_texts(model, VOCAB, codec.separator, good, "cpu", codec.constraint(VOCAB))
     assert all(t.startswith("T90 M3/4\n+C4+E4") and not codec.decode(t).repairs for t in texts)

@@ -10,13 +10,13 @@ import guitarpro
 import mido
 import pytest
 import torch
+from untrained import strict_samples, untrained_model
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.codecs.tab.constraint import TabConstraint
 from rnnmusic.codecs.tab.gp_writer import for_guitar_pro
 from rnnmusic.codecs.tab.grammar import format_tab
 from rnnmusic.errors import RnnMusicError
-from rnnmusic.model import CharRNN, ModelConfig
 from rnnmusic.sample import SampleConfig, sample_texts
 
 # every character the grammar knows (cells, marks, header), so the sampler can try every mistake
@@ -33,16 +33,6 @@ CODEC = get_codec("tab")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _model(seed: int = 0) -> CharRNN:
-    torch.manual_seed(seed)
-    return CharRNN(ModelConfig(vocab_size=len(VOCAB), hidden_size=32, num_layers=1))
-
-
-def _strict(model: CharRNN, num: int, length: int, seed: int, **options) -> list[str]:
-    config = SampleConfig(num=num, length=length, seed=seed, **options)
-    return sample_texts(model, VOCAB, CODEC.separator, config, "cpu", CODEC.constraint(VOCAB))
-
-
 def _repaired(texts: list[str]) -> list[tuple[str, list[str]]]:
     return [(text[:120], piece.repairs) for text in texts if (piece := CODEC.decode(text)).repairs]
 
@@ -50,14 +40,16 @@ def _repaired(texts: list[str]) -> list[tuple[str, list[str]]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("prime", PRIMES.values(), ids=PRIMES.keys())
 def test_thousands_of_strict_samples_decode_with_zero_repairs(prime):
-    model = _model()
+    model = untrained_model(VOCAB)
     texts = []
     for seed, num, length, temperature in (
         (0, 400, 60, 1.0),
         (1, 400, 400, 2.0),
         (2, 100, 1200, 0.8),
     ):
-        texts += _strict(model, num, length, seed, prime=prime, temperature=temperature)
+        texts += strict_samples(
+            CODEC, VOCAB, model, num, length, seed, prime=prime, temperature=temperature
+        )
     assert _repaired(texts) == []
     pieces = [CODEC.decode(text).tab for text in texts]
     if prime is not None:
@@ -71,20 +63,22 @@ def test_thousands_of_strict_samples_decode_with_zero_repairs(prime):
 
 
 def test_a_few_hundred_strict_samples_decode_with_zero_repairs():
-    model = _model(1)
-    texts = _strict(model, 200, 300, seed=4, temperature=1.5)
-    texts += _strict(model, 100, 150, seed=5, prime=PRIMES["g12 drop D"], top_k=12)
+    model = untrained_model(VOCAB, 1)
+    texts = strict_samples(CODEC, VOCAB, model, 200, 300, seed=4, temperature=1.5)
+    texts += strict_samples(
+        CODEC, VOCAB, model, 100, 150, seed=5, prime=PRIMES["g12 drop D"], top_k=12
+    )
     assert _repaired(texts) == []
 
 
 def test_samples_end_with_a_whole_piece_however_short_the_length():
-    model = _model(2)
+    model = untrained_model(VOCAB, 2)
     shortest = CODEC.constraint(VOCAB).shortest_piece()
     assert shortest == len("g8\n------.|\n\n")
-    texts = _strict(model, 100, shortest, seed=0)
+    texts = strict_samples(CODEC, VOCAB, model, 100, shortest, seed=0)
     assert all(re.fullmatch(r"g8\n[-x0-9a-oA-L]{6}\.\|", text) for text in texts), texts[:3]
     for length in (shortest + 1, 20, 31, 45):
-        texts = _strict(model, 100, length, seed=length)
+        texts = strict_samples(CODEC, VOCAB, model, 100, length, seed=length)
         assert _repaired(texts) == [], length
 
 
@@ -98,43 +92,43 @@ def test_samples_end_with_a_whole_piece_however_short_the_length():
     ],
 )
 def test_after_a_prime_the_piece_ends_in_the_fewest_characters_it_can(prime, fewest):
-    model = _model(2)
+    model = untrained_model(VOCAB, 2)
     length = max(fewest, CODEC.constraint(VOCAB).shortest_piece())
-    texts = _strict(model, 100, length, seed=1, prime=prime)
+    texts = strict_samples(CODEC, VOCAB, model, 100, length, seed=1, prime=prime)
     assert _repaired(texts) == []
     if length == fewest:  # exactly the characters left: the shortest ending, nothing else
         shapes = {re.sub("[-=x0-9a-oA-L]", "c", text[len(prime) :]) for text in texts}
         assert len(shapes) == 1 and ":" not in shapes.pop()
     if fewest - 1 >= CODEC.constraint(VOCAB).shortest_piece():
         with pytest.raises(RnnMusicError, match=f"cannot end within --length {fewest - 1}"):
-            _strict(model, 2, fewest - 1, seed=1, prime=prime)
+            strict_samples(CODEC, VOCAB, model, 2, fewest - 1, seed=1, prime=prime)
 
 
 def test_without_strict_the_same_model_needs_repairs():
     config = SampleConfig(num=200, length=300, seed=0)
-    texts = sample_texts(_model(), VOCAB, CODEC.separator, config, "cpu")
+    texts = sample_texts(untrained_model(VOCAB), VOCAB, CODEC.separator, config, "cpu")
     assert len(_repaired(texts)) > 190
 
 
 def test_prime_and_length_are_checked_against_the_grammar():
-    model = _model()
+    model = untrained_model(VOCAB)
     good = "g16 m3/4\n02----.=3----:-h----."
     with pytest.raises(RnnMusicError, match="character 17"):  # '=' where nothing sounds
-        _strict(model, 2, 300, seed=1, prime="g16 m3/4\n------.=-----.")
+        strict_samples(CODEC, VOCAB, model, 2, 300, seed=1, prime="g16 m3/4\n------.=-----.")
     with pytest.raises(RnnMusicError, match="character 24"):  # 'h' without an earlier note
-        _strict(model, 2, 300, seed=1, prime="g16 m3/4\n------.2-----:h")
+        strict_samples(CODEC, VOCAB, model, 2, 300, seed=1, prime="g16 m3/4\n------.2-----:h")
     with pytest.raises(RnnMusicError, match="character 3"):  # no such grid
-        _strict(model, 2, 300, seed=1, prime="g18\n")
+        strict_samples(CODEC, VOCAB, model, 2, 300, seed=1, prime="g18\n")
     with pytest.raises(
         RnnMusicError, match="character 8"
     ):  # a bar of 5/16 is no whole number of g8 steps
-        _strict(model, 2, 300, seed=1, prime="g8 m5/16\n")
+        strict_samples(CODEC, VOCAB, model, 2, 300, seed=1, prime="g8 m5/16\n")
     with pytest.raises(RnnMusicError, match="too short"):
-        _strict(model, 2, 5, seed=1)
+        strict_samples(CODEC, VOCAB, model, 2, 5, seed=1)
     # the bar needs three groups on a triplet grid: 19 more characters
     with pytest.raises(RnnMusicError, match="cannot end within --length 14"):
-        _strict(model, 2, 14, seed=1, prime="g12\n-----")
-    texts = _strict(model, 50, 200, seed=1, prime=good)
+        strict_samples(CODEC, VOCAB, model, 2, 14, seed=1, prime="g12\n-----")
+    texts = strict_samples(CODEC, VOCAB, model, 50, 200, seed=1, prime=good)
     assert all(text.startswith(good) for text in texts)
     assert _repaired(texts) == []
 
@@ -157,7 +151,9 @@ def _onsets(midi: mido.MidiFile, grid: int) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("prime", PRIMES.values(), ids=PRIMES.keys())
 def test_strict_samples_are_written_as_files_that_read_back(prime, tmp_path):
-    for number, text in enumerate(_strict(_model(3), 4, 600, seed=7, prime=prime)):
+    for number, text in enumerate(
+        strict_samples(CODEC, VOCAB, untrained_model(VOCAB, 3), 4, 600, seed=7, prime=prime)
+    ):
         piece = CODEC.decode(text)
         tab = piece.tab
         gp5, txt, mid = (tmp_path / f"s{number}{ext}" for ext in (".gp5", ".txt", ".mid"))
