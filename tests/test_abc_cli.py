@@ -187,7 +187,8 @@ def test_train_stores_the_transpose_option_and_generates_tunes(abc_run, tmp_path
 
 
 @pytest.mark.slow
-def test_train_with_nothing_else_uses_the_built_in_folk_corpus(tmp_path):
+def test_train_with_nothing_else_uses_the_built_in_folk_corpus(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNMUSIC_CACHE", str(tmp_path / "cache"))  # a fresh install
     result = run_cli(
         "train", "--codec", "abc", "--out", tmp_path / "run", "--max-steps", "5",
         "--eval-every", "5", "--hidden-size", "32", "--no-progress",
