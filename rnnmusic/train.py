@@ -215,7 +215,11 @@ def fit(
         if world.is_main:
             print(f"run folder: {run_dir} (checkpoints, metrics.jsonl, samples.txt)", flush=True)
         try:
-            return Training(config, run_dir, ckpt, world, begun).run(stop_when)
+            result = Training(config, run_dir, ckpt, world, begun).run(stop_when)
+            # ranks leave together: one tearing down while another still talks to it aborts
+            # ("terminate called without an active exception") and fails the launch
+            distributed.barrier(world)
+            return result
         except (WriteError, CheckpointWriteError) as exc:
             raise RnnMusicError(stopped_by_write(exc, run_dir)) from None
         finally:
