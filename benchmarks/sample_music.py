@@ -89,7 +89,7 @@ def median(rows: list[dict[str, float]], key: str) -> str:
 def measure(run: Path, num: int, before: Path | None) -> str:
     ckpt = load_checkpoint(run)
     codec = ckpt.codec()
-    length = ckpt.meta.get("default_sample_length", 2000)
+    length = ckpt.sample_length()
     corpus = Corpus.load(ckpt.meta["corpus_path"])
     columns: dict[str, list[dict[str, float]]] = {}
     clean: dict[str, str] = {}

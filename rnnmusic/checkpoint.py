@@ -57,6 +57,11 @@ class Checkpoint:
     def codec_name(self) -> str:
         return self.meta["codec"]
 
+    def sample_length(self, requested: int | None = None) -> int:
+        """`requested`, or the length the model was trained to sample (0 is refused by
+        SampleConfig.check, not taken as "the default")."""
+        return self.meta.get("default_sample_length", 2000) if requested is None else requested
+
     def codec(self):
         from rnnmusic.codecs import get_codec
 

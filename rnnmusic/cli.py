@@ -561,12 +561,9 @@ def cmd_generate(args) -> int:
         if prime is not None:
             raise RnnMusicError("give --prime or --prime-file, not both")
         prime = _prime_from_file(codec, args.prime_file)
-    length = args.length
-    if length is None:
-        length = ckpt.meta.get("default_sample_length", 2000)
     config = SampleConfig(
         num=args.num,
-        length=length,
+        length=ckpt.sample_length(args.length),
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,

@@ -166,12 +166,9 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     model = ckpt.model(device)
     train_cfg = ckpt.meta["train"]
 
-    length = config.length
-    if length is None:  # 0 is refused by SampleConfig.check, not taken as "the default"
-        length = ckpt.meta.get("default_sample_length", 2000)
     sample_config = SampleConfig(
         num=config.num,
-        length=length,
+        length=ckpt.sample_length(config.length),
         temperature=config.temperature,
         seed=config.seed,
         strict=config.strict,
