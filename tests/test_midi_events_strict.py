@@ -3,12 +3,15 @@ zero repairs and play as MIDI."""
 
 from __future__ import annotations
 
+import re
+
 import mido
 import pytest
 from untrained import untrained_model
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import profile_of
 from rnnmusic.sample import SampleConfig, sample_texts
 
 # every character the grammar knows, so the sampler can try every mistake
@@ -52,3 +55,38 @@ def test_prime_and_length_are_checked_against_the_grammar():
     with pytest.raises(RnnMusicError, match="too short"):
         short = SampleConfig(num=2, length=5, seed=1)
         sample_texts(model, VOCAB, codec.separator, short, "cpu", codec.constraint(VOCAB))
+
+
+# a chorale's first bar is a one-beat pickup, written as a 1/4 bar; the piece is in 4/4
+PICKUP_PIECES = [
+    "T96 M1/4\n+G3+D4..-G3-D4+A3..\nM4/4-A3+B3+G4........-B3-G4\n+C4........-C4",
+    "T80 M1/4\n+C4..-C4\nM4/4+E4........-E4\n+G4........-G4",
+    "T96 M4/4\n+C4........-C4\n+G4........-G4",
+]
+
+
+def test_opening_and_body_meters_are_told_apart():
+    facts = [get_codec("midi-events").piece_facts(text).values for text in PICKUP_PIECES]
+    assert [sorted(f["meter"]) for f in facts] == [["1/4", "4/4"], ["1/4", "4/4"], ["4/4"]]
+    assert [sorted(f["body_meter"]) for f in facts] == [["4/4"], ["4/4"], ["4/4"]]
+
+
+def test_a_piece_that_opens_with_a_pickup_bar_settles_into_the_training_meter():
+    """Without the body-meter fact, 16 of 30 samples of the shipped chorales model stayed in
+    1/4 to the end: MuseScore showed a bar per beat."""
+    codec = get_codec("midi-events")
+    profile = profile_of(PICKUP_PIECES * 10, codec)
+    config = SampleConfig(num=200, length=400, seed=3)
+    constraint = codec.constraint(VOCAB, profile)
+    texts = sample_texts(untrained_model(VOCAB), VOCAB, codec.separator, config, "cpu", constraint)
+    opened_with_pickup = 0
+    for text in texts:
+        assert codec.decode(text).repairs == []
+        header, *bars = text.split("\n")
+        assert header.split()[1] in ("M1/4", "M4/4"), header
+        body_meters = set(re.findall(r"M(\d+/\d+)", "\n".join(bars[1:])))
+        assert body_meters <= {"4/4"}, text
+        if header.endswith("M1/4") and len(bars) > 1:
+            opened_with_pickup += 1
+            assert bars[1].startswith("M4/4"), text
+    assert opened_with_pickup > 20

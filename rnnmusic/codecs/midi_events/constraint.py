@@ -16,12 +16,13 @@ what sounds and writes the separator, so it is never cut off mid-piece.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
 from rnnmusic.codecs.midi_events import grammar as g
 from rnnmusic.codecs.midi_events.profile import (
+    BODY_METER,
     MELODIC,
     METER,
     PITCH_RANGE,
@@ -59,6 +60,9 @@ class Action:
     new_event: bool = False  # starts an event that closing forbids (note-on, @, v, T, M)
     is_switch: bool = False  # starts an instrument switch (closing allows one to reach notes)
     after_switch: bool = False  # a wait right after a switch: only where no note can follow
+    pickup: bool = False  # the header's meter is one training pieces only open with
+    opens_meter: bool = False  # the "M" of a meter change
+    settles: bool = False  # a meter change to one training pieces keep after their first bar
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,13 @@ class Settings:
         f"{n}/{d}" for n in range(1, g.MAX_METER_NUMERATOR + 1) for d in g.METER_DENOMINATORS
     )
     programs: frozenset[int] = frozenset(range(INSTRUMENTS))  # 128: the drums
+    # meters after the first bar: a chorale's 1/4 pickup bar is followed by 4/4, never by more
+    # 1/4 bars (None: the same as `meters`)
+    body_meters: frozenset[str] | None = None
+
+    @property
+    def settled_meters(self) -> frozenset[str]:
+        return self.meters if self.body_meters is None else self.body_meters
 
     @classmethod
     def from_profile(cls, profile: CorpusProfile | None) -> Settings:
@@ -83,6 +94,7 @@ class Settings:
             meters=_kept(profile, METER, default.meters) or default.meters,
             programs=frozenset(g.DRUMS if p == g.DRUM_KIT else int(p) for p in programs)
             or default.programs,
+            body_meters=_kept(profile, BODY_METER, default.meters) or None,
         )
 
 
@@ -101,6 +113,7 @@ class MidiEventsSyntax:
         self.settings = settings or Settings()
         self.tempo_prefixes = _prefixes(self.settings.tempos)
         self.meter_prefixes = _prefixes(self.settings.meters)
+        self.body_meter_prefixes = _prefixes(self.settings.settled_meters)
 
     def is_done(self, state) -> bool:
         return state[0] == "done"
@@ -167,7 +180,7 @@ class MidiEventsSyntax:
                 return ("bar", False), Action()
             return ("end",), Action(end=True)  # the separator's first newline
         if ch == g.METER and stage == BAR_START and not first:
-            return ("meter#", "", False), Action(new_event=True)
+            return ("meter#", "", False), Action(new_event=True, opens_meter=True)
         if ch == g.TEMPO and stage in (BAR_START, TICK_START, AFTER_METER) and not first:
             return ("tempo#", "", False), Action(new_event=True)
         return self._note_event(ch, allow_velocity=True)
@@ -229,19 +242,23 @@ class MidiEventsSyntax:
         return self._body(("body", False, AFTER_TEMPO), ch)
 
     def _meter(self, state, ch: str):
-        """Numerator, "/", denominator; the header's meter ends at the newline."""
+        """Numerator, "/", denominator; the header's meter ends at the newline. The header may
+        open with a pickup-only meter (a chorale's 1/4), which the second bar must change;
+        changes in the body spell the meters training pieces keep after their first bar."""
         _, written, header = state
+        meters = self.settings.meters if header else self.settings.settled_meters
+        prefixes = self.meter_prefixes if header else self.body_meter_prefixes
         if ch in g.DIGITS or ch == "/":
             return (
-                (("meter#", written + ch, header), Action())
-                if (written + ch in self.meter_prefixes)
-                else None
+                (("meter#", written + ch, header), Action()) if written + ch in prefixes else None
             )
-        if written not in self.settings.meters:
+        if written not in meters:
             return None
         if header:
-            return (("bar", True), Action()) if ch == g.BAR_LINE else None
-        return self._body(("body", False, AFTER_METER), ch)
+            pickup = written not in self.settings.settled_meters
+            return (("bar", True), Action(pickup=pickup)) if ch == g.BAR_LINE else None
+        follow = self._body(("body", False, AFTER_METER), ch)
+        return None if follow is None else (follow[0], replace(follow[1], settles=True))
 
     def _program_digit(self, value: int, digits: int, ch: str):
         new = (value * 10 + int(ch), digits + 1)
@@ -260,18 +277,7 @@ class MidiEventsSyntax:
         if follow is None:
             return None
         nxt, action = follow
-        merged = Action(
-            instrument=value,
-            instrument_set=frozenset([value]),
-            note_kind=action.note_kind,
-            note_set=action.note_set,
-            wait=action.wait,
-            end=action.end,
-            new_event=action.new_event,
-            is_switch=action.is_switch,
-            after_switch=action.after_switch,
-        )
-        return nxt, merged
+        return nxt, replace(action, instrument=value, instrument_set=frozenset([value]))
 
 
 def _prefixes(words: frozenset[str]) -> frozenset[str]:
@@ -335,6 +341,9 @@ class MidiEventsConstraint(Constraint):
         self.new_event = full(False, torch.bool)
         self.is_switch = full(False, torch.bool)
         self.after_switch = full(False, torch.bool)
+        self.pickup = full(False, torch.bool)
+        self.opens_meter = full(False, torch.bool)
+        self.settles = full(False, torch.bool)
         for s, row in enumerate(rows):
             for c, cell in enumerate(row):
                 if cell is None:
@@ -351,12 +360,17 @@ class MidiEventsConstraint(Constraint):
                 self.new_event[s, c] = action.new_event
                 self.is_switch[s, c] = action.is_switch
                 self.after_switch[s, c] = action.after_switch
+                self.pickup[s, c] = action.pickup
+                self.opens_meter[s, c] = action.opens_meter
+                self.settles[s, c] = action.settles
         # the instrument a state's switching characters switch to (one per state, or -1)
         self.switch_target = self.instrument.max(dim=1).values
         self.note_sets = _membership(note_sets, PITCHES)
         self.instrument_sets = _membership(instrument_sets, INSTRUMENTS)
         done = [syntax.is_done(s) for s in order]
         self.is_done = torch.tensor(done + [False])
+        # the start of a bar after the first, where a pickup's meter must give way
+        self.later_bar = torch.tensor([s[0] == "bar" and not s[1] for s in order] + [False])
         self.distance = torch.tensor(distances_to_end(rows, done) + [UNREACHABLE])
         finite = self.distance[self.distance < UNREACHABLE]
         self.longest_finish = int(finite.max()) if finite.numel() else 0
@@ -385,6 +399,7 @@ class MidiEventsConstraint(Constraint):
         self.highest = torch.full((batch,), -1, dtype=torch.long, device=device)
         self.keys = torch.arange(PITCHES, device=device)
         self.closing = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.in_pickup = torch.zeros(batch, dtype=torch.bool, device=device)
         self.program_ok = torch.zeros(INSTRUMENTS, dtype=torch.bool, device=device)
         self.program_ok[sorted(self.settings.programs)] = True
         if int(self.distance[0]) >= UNREACHABLE:
@@ -449,6 +464,9 @@ class MidiEventsConstraint(Constraint):
             wanted = self.instrument_sets[iset.clamp(min=0)]  # (B, V, I)
             ok &= (iset < 0) | (wanted & useful[:, None, :]).any(-1)
         ok &= ~self.wait[s] | (self.ticks < self.limit)[:, None]
+        # a piece that opened with a pickup bar states its own meter where bar 2 starts
+        settle = self.in_pickup & self.later_bar[s]
+        ok &= ~settle[:, None] | self.opens_meter[s] | self.end[s]
 
         # closing: with the deadline in sight, or where the model wished to end while notes
         # sounded, only release what sounds (switching instrument or waiting a tick where that
@@ -527,6 +545,7 @@ class MidiEventsConstraint(Constraint):
             pitch = note.clamp(min=0)
             self.lowest = torch.where(melodic_on, torch.minimum(self.lowest, pitch), self.lowest)
             self.highest = torch.where(melodic_on, torch.maximum(self.highest, pitch), self.highest)
+        self.in_pickup = (self.in_pickup | (self.pickup[s, ids] & live)) & ~self.settles[s, ids]
         wait = self.wait[s, ids] & live
         if bool(wait.any()):
             self.fresh_by[wait] = 0
@@ -549,6 +568,10 @@ _TABLES = (
     "new_event",
     "is_switch",
     "after_switch",
+    "pickup",
+    "opens_meter",
+    "settles",
+    "later_bar",
     "switch_target",
     "note_sets",
     "instrument_sets",
