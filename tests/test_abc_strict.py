@@ -14,6 +14,7 @@ from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
 from rnnmusic.codecs.abc.grammar import AbcGrammar
 from rnnmusic.constraints import TableConstraint
 from rnnmusic.errors import RnnMusicError
+from rnnmusic.profile import profile_of
 from rnnmusic.sample import SampleConfig, sample_texts
 
 CODEC = get_codec("abc")
@@ -180,3 +181,24 @@ def test_strict_samples_are_read_by_music21_and_abc2midi(tmp_path):
             refused.append(abc)
     # abc2midi checks more than the grammar tracks (codecs/abc/README.md): a few percent
     assert len(refused) <= 2, refused[:3]
+
+
+def test_notes_keep_within_the_span_training_tunes_keep_to():
+    """An untrained model picks letters and octave marks at random (C,, to c''); with the
+    profile of tunes spanning an octave and a third, every sample stays within that span."""
+    tunes = [
+        "X:1\nM:4/4\nL:1/8\nK:G\nG,A,B,C DEFG|ABcd e2f2|\n",
+        "X:2\nM:6/8\nL:1/8\nK:D\nDEF ABc|\n",
+    ]
+    profile = profile_of(tunes * 10, CODEC)
+    widest = max(CODEC.piece_facts(t).numbers["step_range"] for t in tunes)
+    model = untrained_model(VOCAB)
+    config = SampleConfig(num=60, length=300, seed=4)
+    texts = sample_texts(
+        model, VOCAB, CODEC.separator, config, "cpu", CODEC.constraint(VOCAB, profile)
+    )
+    assert _not_clean(texts) == []
+    spans = [CODEC.piece_facts(t).numbers["step_range"] for t in texts]
+    assert max(spans) <= widest
+    free = sample_texts(model, VOCAB, CODEC.separator, config, "cpu", CODEC.constraint(VOCAB))
+    assert max(CODEC.piece_facts(t).numbers["step_range"] for t in free) > widest + 7

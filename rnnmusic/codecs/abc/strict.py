@@ -14,6 +14,11 @@ its position in the bar as a tensor, and every move says what it does to it:
   bar makes up: a bar closed by `:|` or `|]` may be short;
 - the `L:` line sets the bar's length from the meter (`M:none`: bars are free).
 
+Each sample also carries the lowest and highest note it has written (diatonic steps: letter
+and octave marks) and the note it is spelling: a note letter or octave mark is allowed only
+where the note can still end within the span 95% of training tunes keep to, so a tune does not
+wander over three octaves where the tunes it learned from span one and a half.
+
 Everything else — which characters spell a tune that decodes unchanged and that music21 and
 abc2midi read — is the grammar's, compiled into tables once per vocabulary as for every
 codec.
@@ -22,7 +27,8 @@ codec.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import torch
@@ -40,9 +46,10 @@ from rnnmusic.codecs.abc.grammar import (
     NOTE_LETTERS,
     AbcGrammar,
 )
+from rnnmusic.codecs.abc.profile import STEP_RANGE, step
 from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
-from rnnmusic.profile import CorpusProfile
+from rnnmusic.profile import TYPICAL, CorpusProfile
 
 TICKS = 48  # per unit length: holds /8 and two thirds of it, 3/2 and 3/4
 # What a move does with bar lines. OPENS: "|" needs the bar full (or a pickup). CLOSES_FULL(…):
@@ -91,7 +98,50 @@ class Action:
     bar: int = NO_BAR
     bar_length: int = -1
     aligned: bool = False  # a tuplet ends: what follows must be able to fill the bar
-    note: bool = False  # a note or chord ends (a tune needs MIN_NOTES before it may end)  # the L: line sets the bar's length
+    note: bool = False  # a note or chord ends (a tune needs MIN_NOTES before it may end)
+    # the pitch being spelled: a letter sets it (SETS, `pitch` its step), an octave mark moves
+    # it (MOVES, `pitch` ±7); `marks_left` marks may still follow, each moving it `direction`
+    pitch_kind: int = 0
+    pitch: int = 0
+    direction: int = 0
+    marks_left: int = 0
+    settles: bool = False  # the note's pitch is complete: it joins the tune's span
+
+
+NO_PITCH, SETS, MOVES = range(3)
+
+
+def pitch_action(state, ch: str, after) -> Action:
+    """What a move does to the pitch being spelled (see the module's docstring)."""
+    spelling = state[0] == "note" and isinstance(state[1], tuple) and state[1][0] == "marks"
+    marking = (
+        spelling
+        and after[0] == "note"
+        and isinstance(after[1], tuple)
+        and after[1][0] == "marks"
+        and after[1][2] == state[1][2] + 1
+    )
+    if marking:
+        direction = -1 if state[1][1] else 1
+        left = MAX_OCTAVE_MARKS - after[1][2]
+        return Action(pitch_kind=MOVES, pitch=7 * direction, direction=direction, marks_left=left)
+    starts = (
+        ch in NOTE_LETTERS
+        and after[0] == "note"
+        and isinstance(after[1], tuple)
+        and after[1][0] == "marks"
+        and after[1][2] == 0
+    )
+    if starts:
+        direction = -1 if ch.isupper() else 1
+        return Action(
+            pitch_kind=SETS,
+            pitch=step(ch),
+            direction=direction,
+            marks_left=MAX_OCTAVE_MARKS,
+            settles=spelling,
+        )
+    return Action(settles=spelling)
 
 
 def _tuplet_scale(ticks: int, where) -> int:
@@ -224,15 +274,24 @@ class AbcConstraint(Constraint):
 
         def transition(state, ch: str):
             after = grammar.step(state, ch)
-            return None if after is None else (after, action_of(state, ch, after))
+            if after is None:
+                return None
+            pitch = pitch_action(state, ch, after)
+            return after, replace(
+                action_of(state, ch, after),
+                pitch_kind=pitch.pitch_kind,
+                pitch=pitch.pitch,
+                direction=pitch.direction,
+                marks_left=pitch.marks_left,
+                settles=pitch.settles,
+            )
 
         order, rows = explore(grammar.start, vocab, transition, grammar.is_done, 400_000)
         count, width = len(order), len(vocab)
         sink = count
 
-        names = ("next_state", "adds", "fit", "bar", "bar_length", "aligned", "note")
-        tables = {name: [] for name in names}
-        forbidden = (sink, 0, 0, NO_BAR, -1, 0, 0)
+        tables: dict[str, list] = {name: [] for name in _TABLES}
+        forbidden = (sink, 0, 0, NO_BAR, -1, 0, 0, NO_PITCH, 0, 0, 0, 0)
         for row in rows:
             cells = [
                 forbidden
@@ -245,6 +304,11 @@ class AbcConstraint(Constraint):
                     cell[1].bar_length,
                     int(cell[1].aligned),
                     int(cell[1].note),
+                    cell[1].pitch_kind,
+                    cell[1].pitch,
+                    cell[1].direction,
+                    cell[1].marks_left,
+                    int(cell[1].settles),
                 )
                 for cell in row
             ]
@@ -257,9 +321,11 @@ class AbcConstraint(Constraint):
         self.is_done = torch.tensor(done + [False])
         self.distance = torch.tensor(distances_to_end(rows, done) + [UNREACHABLE])
         self.num_states = count
+        span = profile.quantile(STEP_RANGE, TYPICAL) if profile is not None else None
+        self.max_span = NO_SPAN if span is None else max(7, math.ceil(span))
 
     def reset(self, batch: int, device: torch.device) -> None:
-        for name in ("next_state", "adds", "fit", "bar", "bar_length", "aligned", "note"):
+        for name in _TABLES:
             setattr(self, name, getattr(self, name).to(device))
         for name in ("is_done", "distance"):
             setattr(self, name, getattr(self, name).to(device))
@@ -276,6 +342,9 @@ class AbcConstraint(Constraint):
         self.pickup_length = torch.zeros(batch, dtype=torch.long, device=device)
         self.after_section = torch.zeros(batch, dtype=torch.bool, device=device)
         self.closing = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.lowest = torch.full((batch,), NO_SPAN, dtype=torch.long, device=device)
+        self.highest = torch.full((batch,), -NO_SPAN, dtype=torch.long, device=device)
+        self.pitch_now = torch.zeros(batch, dtype=torch.long, device=device)
 
     def shortest_piece(self) -> int:
         return int(self.distance[0])
@@ -304,12 +373,35 @@ class AbcConstraint(Constraint):
         ok &= start + self.fit[s] <= length
         return ok | (length == 0)
 
+    def _in_span(self, s: torch.Tensor) -> torch.Tensor:
+        """(B, V): moves after which the note being spelled can still end within the span."""
+        if self.max_span >= NO_SPAN:
+            return torch.ones_like(self.settles[s], dtype=torch.bool)
+        now = self.pitch_now[:, None]
+        lowest, highest = self.lowest[:, None], self.highest[:, None]
+        ends_within = (now >= highest - self.max_span) & (now <= lowest + self.max_span)
+        settles = self.settles[s] > 0
+        ok = ~settles | ends_within
+        # a letter after a chord note ("[CE"): the span with the note just ended
+        lowest = torch.where(settles, torch.minimum(lowest, now), lowest)
+        highest = torch.where(settles, torch.maximum(highest, now), highest)
+        kind = self.pitch_kind[s]
+        pitch = torch.where(kind == SETS, self.pitch[s], now + self.pitch[s])
+        direction, left = self.direction[s], self.marks_left[s]
+        reachable = torch.zeros_like(ok)
+        for marks in range(MAX_OCTAVE_MARKS + 1):
+            there = pitch + 7 * marks * direction
+            inside = (there >= highest - self.max_span) & (there <= lowest + self.max_span)
+            reachable |= inside & (marks <= left)
+        return ok & ((kind == NO_PITCH) | reachable)
+
     def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         s = self.state
         candidates = self.next_state[s]  # (B, V)
         after = self.distance[candidates]
         syntax = after < UNREACHABLE
-        timed = syntax & self._keeps_time(s)
+        in_span = self._in_span(s)
+        timed = syntax & self._keeps_time(s) & in_span
         # the grammar's shortest way to the end may pass a note the bar has no room for (then
         # a bar line and a note more): keep a few characters in hand where there are any
         within = after <= steps_left[:, None] - 1
@@ -327,6 +419,9 @@ class AbcConstraint(Constraint):
         stuck = ~ok.any(1, keepdim=True)
         if bool(stuck.any()):
             in_time = syntax & within
+            in_time = torch.where(
+                (in_time & in_span).any(1, keepdim=True), in_time & in_span, in_time
+            )
             nearest = torch.where(syntax, after, UNREACHABLE).min(1, keepdim=True).values
             fallback = torch.where(
                 in_time.any(1, keepdim=True), in_time, syntax & (after == nearest)
@@ -357,7 +452,32 @@ class AbcConstraint(Constraint):
         self.notes += ((self.note[s, ids] > 0) & live).long()
         set_length = self.bar_length[s, ids]
         self.length = torch.where(live & (set_length >= 0), set_length, self.length)
+        settles = live & (self.settles[s, ids] > 0)
+        self.lowest = torch.where(settles, torch.minimum(self.lowest, self.pitch_now), self.lowest)
+        self.highest = torch.where(
+            settles, torch.maximum(self.highest, self.pitch_now), self.highest
+        )
+        kind = self.pitch_kind[s, ids]
+        moved = torch.where(kind == SETS, self.pitch[s, ids], self.pitch_now + self.pitch[s, ids])
+        self.pitch_now = torch.where(live & (kind != NO_PITCH), moved, self.pitch_now)
         self.state = torch.where(live, self.next_state[s, ids], s)
 
     def done(self) -> torch.Tensor:
         return self.is_done[self.state]
+
+
+NO_SPAN = 1_000  # steps: no span kept (no profile, or one without the fact)
+_TABLES = (
+    "next_state",
+    "adds",
+    "fit",
+    "bar",
+    "bar_length",
+    "aligned",
+    "note",
+    "pitch_kind",
+    "pitch",
+    "direction",
+    "marks_left",
+    "settles",
+)
