@@ -169,6 +169,11 @@ class Codec:
         writes .mid gets). None by default: eval then shows only the MIDI statistics."""
         return {}
 
+    def describe_input(self, path: str | Path) -> list[str]:
+        """Lines `convert` prints about how it read a file (the tab codec names the MIDI track
+        it took and why). None by default."""
+        return []
+
     # -- helpers shared by codecs --------------------------------------------------------------
 
     def check_extension(self, path: str | Path, allowed: Iterable[str] | None = None) -> str:
