@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, table, write_section  # noqa: E402
 
 from rnnmusic.codecs import available_codecs, get_codec  # noqa: E402
-from rnnmusic.corpus import encode_files  # noqa: E402
+from rnnmusic.encoding_pool import encode_files  # noqa: E402
 from rnnmusic.sources import get_source  # noqa: E402
 
 

@@ -25,16 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from human_tabs import load  # noqa: E402
 
 from rnnmusic.codecs.tab import fingering, fingering_model  # noqa: E402
-from rnnmusic.codecs.tab.fingering_model import Weights, cheapest_path  # noqa: E402
+from rnnmusic.codecs.tab.fingering_model import UNFITTED, Weights, cheapest_path  # noqa: E402
 from rnnmusic.codecs.tab.fingering_score import HumanPart  # noqa: E402
 
 # Tried for each weight in turn: these multiples of it, and these added (so it can cross 0).
 MULTIPLIERS = (0.0, 0.5, 0.8, 1.25, 2.0)
 OFFSETS = (-1.0, -0.3, -0.1, -0.03, 0.03, 0.1, 0.3, 1.0)
 PHYSICAL = ("stretch", "move", "shift", "leap", "held")  # costs that never turn into rewards
-# Held at 0 unless asked otherwise: fitting them too lowered the agreement on songs left out of
-# the fit (leave-one-song-out, BENCHMARKS.md), so they stay out of the shipped weights.
-UNFITTED = ("depth", "span", "leap", "crossing", "regrip", "same_string")
 
 
 def profile(part: HumanPart) -> str:
@@ -156,8 +153,9 @@ def main() -> None:
     parts = [part for folder in args.folders for part in load(folder, seen)]
     print("PROFILES: dict[str, Weights] = {")
     for name, weights in fit_profiles(parts, args.rounds, without).items():
-        values = "".join(f"        {k}={v},\n" for k, v in dataclasses.asdict(weights).items())
-        print(f'    "{name}": Weights(\n{values}    ),')
+        chosen = {k: v for k, v in dataclasses.asdict(weights).items() if k not in UNFITTED or v}
+        values = "".join(f"        {k}={v},\n" for k, v in chosen.items())
+        print(f'    "{name}": profile_weights(\n{values}    ),')
     print("}")
 
 

@@ -486,7 +486,7 @@ def cmd_convert(args) -> int:
     codec = _codec_for_input(args, args.input, args.output)
     codec.check_output(args.output)
     pieces = codec.encode_file(args.input)
-    for line in getattr(codec, "describe_input", lambda path: [])(args.input):
+    for line in codec.describe_input(args.input):
         print(f"{args.input}: {line}")
     _write_pieces(codec, pieces, args.output)
     for left_out in getattr(pieces, "left_out", ()):

@@ -12,14 +12,10 @@ where pieces start and end. Building streams pieces to disk: memory does not gro
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
-import signal
-import threading
 import time
 from array import array
 from collections import Counter
@@ -29,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from rnnmusic import __version__
 from rnnmusic.atomic_write import WriteError, reason, write_text
 from rnnmusic.bounded_read import read_json
 from rnnmusic.codecs import Codec, get_codec
+from rnnmusic.encoding_pool import encode_files
 from rnnmusic.errors import CodecError, CorpusError
 from rnnmusic.profile import CorpusProfile, ProfileBuilder, profile_of
 
@@ -198,86 +194,6 @@ def resolve_files(source: str | Path, codec: Codec) -> tuple[list[Path], str]:
             f"not {codec.name}"
         )
     return built_in.files(), f"built-in:{built_in.name}"
-
-
-# -- encoding (possibly in worker processes) ----------------------------------------------------
-
-FILE_SECONDS = 120  # one file may take this long to encode; a hostile file must not hang a build
-_worker_codec: Codec | None = None
-
-
-def _init_worker(codec: Codec) -> None:
-    global _worker_codec
-    _worker_codec = codec
-
-
-class _FileTimeout(BaseException):
-    """A BaseException, so readers that catch every Exception (one bad tune must not stop a
-    file) cannot swallow it and read on past the limit."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float):
-    """SIGALRM-based limit; only the main thread of a process can take signals, elsewhere none."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _FileTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    # and again every tenth of the limit, so a lost alarm (a library's bare `except:`; CI once
-    # saw a 0.5 s limit end after 17 s, cause not found) does not let the reader run on
-    signal.setitimer(signal.ITIMER_REAL, seconds, max(0.05, seconds / 10))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _encode_one(path: Path) -> tuple[Path, list[str] | None, str | None]:
-    assert _worker_codec is not None
-    try:
-        with _time_limit(FILE_SECONDS):
-            return path, _worker_codec.encode_file(path), None
-    except CodecError as exc:
-        return path, None, exc.reason
-    except _FileTimeout:
-        return path, None, f"took longer than {FILE_SECONDS} s to read"
-    except MemoryError:
-        return path, None, "too large to encode in memory"
-    except RecursionError:
-        return path, None, "nested too deeply to read"
-    except Exception as exc:  # a library choking on a hostile file must not stop the batch
-        said = " ".join(str(exc).split())[:200]  # one line in the report
-        return path, None, f"unreadable ({type(exc).__name__}: {said})"
-
-
-def encode_files(
-    files: list[Path], codec: Codec, jobs: int | None = None, progress: bool = True
-) -> Iterator[tuple[Path, list[str] | None, str | None]]:
-    """(path, pieces, None) or (path, None, reason) per file, in input order whatever `jobs` is."""
-    if jobs is None and not codec.parallel_encode:
-        jobs = 1
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
-    bar = tqdm(total=len(files), desc="encoding", unit="file", disable=not progress, leave=False)
-    try:
-        if jobs == 1:
-            _init_worker(codec)
-            for path in files:
-                yield _encode_one(path)
-                bar.update()
-            return
-        ctx = multiprocessing.get_context("spawn" if os.name != "posix" else "fork")
-        chunksize = max(1, min(16, len(files) // (jobs * 8)))
-        with ctx.Pool(jobs, initializer=_init_worker, initargs=(codec,)) as pool:
-            for result in pool.imap(_encode_one, files, chunksize=chunksize):
-                yield result
-                bar.update()
-    finally:
-        bar.close()
 
 
 # -- building -----------------------------------------------------------------------------------

@@ -115,6 +115,8 @@ def _is_drum(midi, note) -> bool:
 
 
 def piece_stats(codec: Codec, piece: Piece, workdir: Path) -> dict[str, float]:
+    """The MIDI statistics of a piece (for codecs that write .mid) and the codec's own
+    `Codec.piece_stats`, in one row, so samples and training pieces are measured alike."""
     stats: dict[str, float] = {}
     if ".mid" in codec.writes:
         target = workdir / "piece.mid"
@@ -123,9 +125,7 @@ def piece_stats(codec: Codec, piece: Piece, workdir: Path) -> dict[str, float]:
             stats.update(midi_stats(target))
         except Exception:  # a piece that cannot become MIDI is itself a finding
             stats["midi_failed"] = 1.0
-    extra = getattr(codec, "piece_stats", None)
-    if extra is not None:
-        stats.update(extra(piece))
+    stats.update(codec.piece_stats(piece))
     return stats
 
 

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hostile_files import C_MAJOR, END, smf
 from safetensors.torch import load, save
@@ -90,27 +91,24 @@ class Workspace:
 
 
 def _train(out: Path, codec: str, corpus: Path, **overrides) -> Path:
-    from rnnmusic.train import TrainConfig, fit
+    """A model smaller still than `helpers.tiny_config`'s (the workspace trains two), at the
+    preset's learning rate."""
+    from helpers import tiny_config
 
-    values = dict(
+    from rnnmusic.train import fit
+
+    smaller = dict(
         codec=codec,
-        corpus=str(corpus),
-        out=str(out),
-        preset="tiny",
         hidden_size=32,
         num_layers=1,
         batch_size=8,
-        seq_len=32,
         max_steps=20,
         eval_every=10,
-        sample_length=60,
-        progress=False,
-        jobs=1,
+        learning_rate=None,
         warmup_steps=2,
     )
-    values.update(overrides)
     with contextlib.redirect_stdout(None):
-        fit(TrainConfig(**values))
+        fit(tiny_config(corpus, out, **{**smaller, **overrides}))
     return out
 
 
@@ -481,12 +479,46 @@ def _cmd(*parts: str) -> Callable[[Workspace, Path], list[str]]:
     return argv
 
 
-def _train_into(corpus: str, *options: str) -> Callable[[Workspace, Path], list[str]]:
+def _train_into(line: str) -> Callable[[Workspace, Path], list[str]]:
+    """`train` of a tiny text model into "@run"; `line` is the corpus, then further options."""
+    corpus, *options = line.split()
     return _cmd(
         "train", "--codec", "text", "--corpus", corpus, "--out", "@run", "--hidden-size", "32",
         "--num-layers", "1", "--batch-size", "8", "--seq-len", "32", "--no-progress", *options,
     )  # fmt: skip
 
+
+def _corpus_build(source: str) -> str:
+    return f"corpus build {source} --codec text -o @corpus --no-progress"
+
+
+def _argv(command: str | Callable[[Workspace, Path], list[str]]) -> Callable[..., list[str]]:
+    """A command line written as one string is split at spaces (as `_cmd` parts, so "{name}"
+    and "@name" work); one whose parts may hold spaces (a path) is given as `_cmd(...)`."""
+    return _cmd(*command.split()) if isinstance(command, str) else command
+
+
+# Each attack is one line of the table below, in one of three shapes, so a case reads as
+# name, group, command line and what it owes.
+
+
+def _no(name: str, group: str, command, *says: str, **more: Any) -> Attack:
+    """An attack rnnmusic must refuse: exit 2 with one sentence holding each of `says`."""
+    return Attack(name, group, _argv(command), says=says, **more)
+
+
+def _ok(name: str, group: str, command, check, **more: Any) -> Attack:
+    """An attack rnnmusic must carry out: exit 0, and `check` holds for what it wrote."""
+    return Attack(name, group, _argv(command), expect="ok", check=check, **more)
+
+
+def _full_disk(name: str, command, *says: str, **more: Any) -> Attack:
+    """A command writing to a full disk: it says so (and each of `says`) and leaves nothing."""
+    settings = {"disk": True, "check": _nothing_in, **more}
+    return Attack(name, DISK, _argv(command), says=("disk is full", *says), **settings)
+
+
+BLUE_LANTERN = str(PROJECT_TABS / "blue-lantern.txt")
 
 WEIGHTS = "checkpoint weights and metadata"
 OPTIONS = "generate and train options"
@@ -495,373 +527,89 @@ READS = "inputs that are not regular files"
 HANGS = "hangs and absurd memory"
 TRAIN = "train and baseline"
 
+# fmt: off
 ATTACKS = [
     # -- checkpoints ------------------------------------------------------------------------
-    Attack("weight-inf", WEIGHTS, _gen("inf-weight"), says=("infinite",)),
-    Attack("weight-nan", WEIGHTS, _gen("nan-weight"), says=("NaN",)),
-    Attack("eval-nan-best", WEIGHTS, _cmd("eval", "{nan-run}", "--num", "2"), says=("NaN",)),
-    Attack(
-        "inspect-nan",
-        WEIGHTS,
-        _cmd("inspect", "{nan-weight}", "--input", "{songs}", "-o", "@page.html"),
-        says=("NaN",),
-        check=_nothing_in,
-    ),
-    Attack("weights-x1e30", WEIGHTS, _gen("weights-x1e30"), says=("beyond",)),
-    Attack("model-100000-nested", WEIGHTS, _gen("nested-model"), says=("nests too deeply",)),
-    Attack("format-version-string", WEIGHTS, _gen("version-string"), says=("format version",)),
-    Attack("hidden-size-negative", WEIGHTS, _gen("hidden-negative"), says=("hidden_size",)),
-    Attack("hidden-size-1e9", WEIGHTS, _gen("hidden-1e9"), says=("hidden_size",)),
-    Attack("num-layers-1e6", WEIGHTS, _gen("layers-1e6"), says=("num_layers",)),
-    Attack("vocab-size-1e7", WEIGHTS, _gen("vocab-size-1e7"), says=("vocab_size",)),
-    Attack("sample-length-x", WEIGHTS, _gen("sample-length-x"), says=("default_sample_length",)),
-    Attack(
-        "sample-length-1e12", WEIGHTS, _gen("sample-length-1e12"), says=("default_sample_length",)
-    ),
-    Attack("duplicate-vocab-entry", WEIGHTS, _gen("duplicate-vocab"), says=("twice",)),
-    *(
-        Attack(f"bit-flip-{seed}", WEIGHTS, _gen(f"flip-{seed}"), says=("checksum",))
-        for seed in range(3)
-    ),
-    Attack("bit-flip-in-metadata", WEIGHTS, _gen("flip-meta"), says=("checksum",)),
-    Attack("bit-flip-in-checksum-name", WEIGHTS, _gen("flip-checksum-name"), says=("checksum",)),
-    Attack("truncated-checkpoint", WEIGHTS, _gen("cut"), says=("damaged",)),
-    Attack(
-        "old-checkpoint-without-checksum",
-        WEIGHTS,
-        _gen("old-no-checksum", "--length", "40", "--seed", "1"),
-        expect="ok",
-        check=_samples(1, 40),
-    ),
-    Attack(
-        "resume-without-optimizer",
-        WEIGHTS,
-        _cmd("train", "--resume", "{no-optimizer-run}", "--no-progress"),
-        says=("optimizer",),
-    ),
-    Attack(
-        "resume-damaged-settings",
-        WEIGHTS,
-        _cmd("train", "--resume", "{bad-train-run}", "--no-progress"),
-        says=("training settings", "--batch-size"),
-    ),
+    _no("weight-inf", WEIGHTS, "generate {inf-weight}", "infinite"),
+    _no("weight-nan", WEIGHTS, "generate {nan-weight}", "NaN"),
+    _no("eval-nan-best", WEIGHTS, "eval {nan-run} --num 2", "NaN"),
+    _no("inspect-nan", WEIGHTS, "inspect {nan-weight} --input {songs} -o @page.html", "NaN", check=_nothing_in),
+    _no("weights-x1e30", WEIGHTS, "generate {weights-x1e30}", "beyond"),
+    _no("model-100000-nested", WEIGHTS, "generate {nested-model}", "nests too deeply"),
+    _no("format-version-string", WEIGHTS, "generate {version-string}", "format version"),
+    _no("hidden-size-negative", WEIGHTS, "generate {hidden-negative}", "hidden_size"),
+    _no("hidden-size-1e9", WEIGHTS, "generate {hidden-1e9}", "hidden_size"),
+    _no("num-layers-1e6", WEIGHTS, "generate {layers-1e6}", "num_layers"),
+    _no("vocab-size-1e7", WEIGHTS, "generate {vocab-size-1e7}", "vocab_size"),
+    _no("sample-length-x", WEIGHTS, "generate {sample-length-x}", "default_sample_length"),
+    _no("sample-length-1e12", WEIGHTS, "generate {sample-length-1e12}", "default_sample_length"),
+    _no("duplicate-vocab-entry", WEIGHTS, "generate {duplicate-vocab}", "twice"),
+    *(_no(f"bit-flip-{seed}", WEIGHTS, _gen(f"flip-{seed}"), "checksum") for seed in range(3)),
+    _no("bit-flip-in-metadata", WEIGHTS, "generate {flip-meta}", "checksum"),
+    _no("bit-flip-in-checksum-name", WEIGHTS, "generate {flip-checksum-name}", "checksum"),
+    _no("truncated-checkpoint", WEIGHTS, "generate {cut}", "damaged"),
+    _ok("old-checkpoint-without-checksum", WEIGHTS, "generate {old-no-checksum} --length 40 --seed 1", _samples(1, 40)),
+    _no("resume-without-optimizer", WEIGHTS, "train --resume {no-optimizer-run} --no-progress", "optimizer"),
+    _no("resume-damaged-settings", WEIGHTS, "train --resume {bad-train-run} --no-progress", "training settings", "--batch-size"),
     # -- options ------------------------------------------------------------------------------
-    Attack(
-        "temperature-inf-tab",
-        OPTIONS,
-        _gen("tab-run", "--temperature", "inf"),
-        says=("--temperature",),
-    ),
-    Attack(
-        "temperature-1e-40-tab",
-        OPTIONS,
-        _gen("tab-run", "--temperature", "1e-40"),
-        says=("--temperature",),
-    ),
-    Attack(
-        "temperature-1e-40-text",
-        OPTIONS,
-        _gen("text-run", "--temperature", "1e-40"),
-        says=("--temperature",),
-    ),
-    Attack(
-        "temperature-nan",
-        OPTIONS,
-        _gen("text-run", "--temperature", "nan"),
-        says=("--temperature",),
-    ),
-    Attack("top-p-nan", OPTIONS, _gen("text-run", "--top-p", "nan"), says=("--top-p",)),
-    Attack("top-p-2", OPTIONS, _gen("text-run", "--top-p", "2"), says=("--top-p",)),
-    Attack("top-k-0", OPTIONS, _gen("text-run", "--top-k", "0"), says=("--top-k",)),
-    Attack(
-        "seed-10^23",
-        OPTIONS,
-        _gen("text-run", "--seed", "99999999999999999999999"),
-        says=("--seed",),
-    ),
-    Attack("seed-negative", OPTIONS, _gen("text-run", "--seed", "-1"), says=("--seed",)),
-    Attack("length-0", OPTIONS, _gen("text-run", "--length", "0"), says=("--length",)),
-    Attack("length-1e9", OPTIONS, _gen("text-run", "--length", "1000000000"), says=("--length",)),
-    Attack(
-        "eval-length-0",
-        OPTIONS,
-        _cmd("eval", "{text-run}", "--length", "0", "--num", "2"),
-        says=("--length",),
-    ),
-    Attack("num-0", OPTIONS, _gen("text-run", "--num", "0"), says=("--num",)),
-    Attack(
-        "num-100000-to-files",
-        OPTIONS,
-        _cmd("generate", "{text-run}", "--num", "100000", "--length", "50", "-o", "@s.txt"),
-        says=("--num",),
-        check=_nothing_in,
-    ),
-    Attack(
-        "output-in-proc",
-        OPTIONS,
-        _gen("text-run", "--length", "20", "-o", "/proc/x.txt"),
-        says=("could not write /proc/x.txt",),
-    ),
-    Attack(
-        "train-seed-negative",
-        OPTIONS,
-        _train_into("{songs}", "--seed", "-1"),
-        says=("--seed",),
-        check=_no_run,
-    ),
-    Attack(
-        "train-hidden-1e9",
-        OPTIONS,
-        _train_into("{songs}", "--hidden-size", "1000000000"),
-        says=("--hidden-size",),
-        check=_no_run,
-    ),
-    Attack(
-        "train-learning-rate-nan",
-        OPTIONS,
-        _train_into("{songs}", "--learning-rate", "nan"),
-        says=("--learning-rate",),
-        check=_no_run,
-    ),
-    Attack(
-        "length-1e6-num-500-grows-with-use",
-        OPTIONS,
-        _gen("text-run", "--length", "1000000", "--num", "500", "--seed", "3"),
-        expect="ok",
-        check=_samples(500, 1_000_000),
-    ),
-    Attack(
-        "length-1-is-one-character",
-        OPTIONS,
-        _gen("text-run", "--length", "1", "--num", "3", "--seed", "1", "--no-strict"),
-        expect="ok",
-        check=_samples(3, 1),
-    ),
+    _no("temperature-inf-tab", OPTIONS, "generate {tab-run} --temperature inf", "--temperature"),
+    _no("temperature-1e-40-tab", OPTIONS, "generate {tab-run} --temperature 1e-40", "--temperature"),
+    _no("temperature-1e-40-text", OPTIONS, "generate {text-run} --temperature 1e-40", "--temperature"),
+    _no("temperature-nan", OPTIONS, "generate {text-run} --temperature nan", "--temperature"),
+    _no("top-p-nan", OPTIONS, "generate {text-run} --top-p nan", "--top-p"),
+    _no("top-p-2", OPTIONS, "generate {text-run} --top-p 2", "--top-p"),
+    _no("top-k-0", OPTIONS, "generate {text-run} --top-k 0", "--top-k"),
+    _no("seed-10^23", OPTIONS, "generate {text-run} --seed 99999999999999999999999", "--seed"),
+    _no("seed-negative", OPTIONS, "generate {text-run} --seed -1", "--seed"),
+    _no("length-0", OPTIONS, "generate {text-run} --length 0", "--length"),
+    _no("length-1e9", OPTIONS, "generate {text-run} --length 1000000000", "--length"),
+    _no("eval-length-0", OPTIONS, "eval {text-run} --length 0 --num 2", "--length"),
+    _no("num-0", OPTIONS, "generate {text-run} --num 0", "--num"),
+    _no("num-100000-to-files", OPTIONS, "generate {text-run} --num 100000 --length 50 -o @s.txt", "--num", check=_nothing_in),
+    _no("output-in-proc", OPTIONS, "generate {text-run} --length 20 -o /proc/x.txt", "could not write /proc/x.txt"),
+    _no("train-seed-negative", OPTIONS, _train_into("{songs} --seed -1"), "--seed", check=_no_run),
+    _no("train-hidden-1e9", OPTIONS, _train_into("{songs} --hidden-size 1000000000"), "--hidden-size", check=_no_run),
+    _no("train-learning-rate-nan", OPTIONS, _train_into("{songs} --learning-rate nan"), "--learning-rate", check=_no_run),
+    _ok("length-1e6-num-500-grows-with-use", OPTIONS, "generate {text-run} --length 1000000 --num 500 --seed 3", _samples(500, 1_000_000)),
+    _ok("length-1-is-one-character", OPTIONS, "generate {text-run} --length 1 --num 3 --seed 1 --no-strict", _samples(3, 1)),
     # -- reading only regular files ------------------------------------------------------------
-    Attack(
-        "encode-dev-zero",
-        READS,
-        _cmd("encode", "/dev/zero", "--codec", "text"),
-        says=("is a device",),
-    ),
-    Attack(
-        "encode-symlink-to-dev-zero", READS, _cmd("encode", "{zero.mid}"), says=("is a device",)
-    ),
-    Attack("encode-named-pipe", READS, _cmd("encode", "{pipe.mid}"), says=("is a named pipe",)),
-    Attack("encode-folder", READS, _cmd("encode", "{folder.mid}"), says=("is a folder",)),
-    Attack(
-        "decode-named-pipe",
-        READS,
-        _cmd("decode", "{pipe.txt}", "--codec", "text", "-o", "@d.txt"),
-        says=("is a named pipe",),
-        check=_nothing_in,
-    ),
-    Attack(
-        "decode-dev-zero",
-        READS,
-        _cmd("decode", "/dev/zero", "--codec", "text", "-o", "@d.txt"),
-        says=("is a device",),
-        check=_nothing_in,
-    ),
-    Attack(
-        "decode-stdin-from-dev-zero",
-        READS,
-        _cmd("decode", "-", "--codec", "text", "-o", "@d.txt"),
-        says=("standard input", "holds more than"),
-        stdin="/dev/zero",
-        check=_nothing_in,
-    ),
-    Attack(
-        "prime-file-dev-zero",
-        READS,
-        _gen("text-run", "--prime-file", "/dev/zero"),
-        says=("is a device",),
-    ),
-    Attack(
-        "prime-file-named-pipe",
-        READS,
-        _gen("text-run", "--prime-file", "{pipe.txt}"),
-        says=("is a named pipe",),
-    ),
-    Attack(
-        "convert-named-pipe",
-        READS,
-        _cmd("convert", "{pipe.abc}", "@t.mid"),
-        says=("is a named pipe",),
-        check=_nothing_in,
-    ),
-    Attack(
-        "plot-named-pipe",
-        READS,
-        _cmd("plot", "{pipe.mid}", "-o", "@roll.png"),
-        says=("is a named pipe",),
-        check=_nothing_in,
-    ),
-    Attack("checkpoint-named-pipe", READS, _gen("pipe.safetensors"), says=("is a named pipe",)),
-    Attack("checkpoint-dev-zero", READS, _gen("zero.safetensors"), says=("is a device",)),
+    _no("encode-dev-zero", READS, "encode /dev/zero --codec text", "is a device"),
+    _no("encode-symlink-to-dev-zero", READS, "encode {zero.mid}", "is a device"),
+    _no("encode-named-pipe", READS, "encode {pipe.mid}", "is a named pipe"),
+    _no("encode-folder", READS, "encode {folder.mid}", "is a folder"),
+    _no("decode-named-pipe", READS, "decode {pipe.txt} --codec text -o @d.txt", "is a named pipe", check=_nothing_in),
+    _no("decode-dev-zero", READS, "decode /dev/zero --codec text -o @d.txt", "is a device", check=_nothing_in),
+    _no("decode-stdin-from-dev-zero", READS, "decode - --codec text -o @d.txt", "standard input", "holds more than", stdin="/dev/zero", check=_nothing_in),
+    _no("prime-file-dev-zero", READS, "generate {text-run} --prime-file /dev/zero", "is a device"),
+    _no("prime-file-named-pipe", READS, "generate {text-run} --prime-file {pipe.txt}", "is a named pipe"),
+    _no("convert-named-pipe", READS, "convert {pipe.abc} @t.mid", "is a named pipe", check=_nothing_in),
+    _no("plot-named-pipe", READS, "plot {pipe.mid} -o @roll.png", "is a named pipe", check=_nothing_in),
+    _no("checkpoint-named-pipe", READS, "generate {pipe.safetensors}", "is a named pipe"),
+    _no("checkpoint-dev-zero", READS, "generate {zero.safetensors}", "is a device"),
     # -- hangs and absurd memory ------------------------------------------------------------------
-    Attack(
-        "plot-30000-tracks",
-        HANGS,
-        _cmd("plot", "{30000-tracks.mid}", "-o", "@roll.png"),
-        says=("30,000 tracks",),
-        check=_nothing_in,
-    ),
-    Attack(
-        "encode-header-claims-65535-tracks",
-        HANGS,
-        _cmd("encode", "{claims-65535-tracks.mid}"),
-        says=("65,535 tracks",),
-    ),
-    Attack(
-        "plot-1000-tracks",
-        HANGS,
-        _cmd("plot", "{1000-tracks.mid}", "-o", "@roll.png"),
-        expect="ok",
-        check=_png,
-    ),
-    Attack(
-        "prime-1-MB",
-        HANGS,
-        _gen("text-run", "--prime-file", "{prime-1mb.txt}", "--length", "20"),
-        says=("prime-1mb.txt", "larger than"),
-    ),
-    Attack(
-        "prime-90-KB-for-20-samples",
-        HANGS,
-        _gen("text-run", "--prime-file", "{prime-90k.txt}", "--length", "20", "--num", "20"),
-        expect="ok",
-        check=lambda out, result: _primed_text(result),
-    ),
-    Attack(
-        "corpus-of-one-64-MB-paragraph",
-        HANGS,
-        _cmd(
-            "corpus",
-            "build",
-            "{paragraph-64mb.txt}",
-            "--codec",
-            "text",
-            "-o",
-            "@corpus",
-            "--no-progress",
-        ),
-        expect="ok",
-        check=_corpus_of_one_paragraph(64_000_000),
-        slow=True,
-    ),
-    Attack(
-        "corpus-of-one-200-MB-paragraph",
-        HANGS,
-        _cmd(
-            "corpus",
-            "build",
-            "{paragraph-200mb.txt}",
-            "--codec",
-            "text",
-            "-o",
-            "@corpus",
-            "--no-progress",
-        ),
-        expect="ok",
-        check=_corpus_of_one_paragraph(200_000_000),
-        heavy=True,
-        timeout=600,
-    ),
+    _no("plot-30000-tracks", HANGS, "plot {30000-tracks.mid} -o @roll.png", "30,000 tracks", check=_nothing_in),
+    _no("encode-header-claims-65535-tracks", HANGS, "encode {claims-65535-tracks.mid}", "65,535 tracks"),
+    _ok("plot-1000-tracks", HANGS, "plot {1000-tracks.mid} -o @roll.png", _png),
+    _no("prime-1-MB", HANGS, "generate {text-run} --prime-file {prime-1mb.txt} --length 20", "prime-1mb.txt", "larger than"),
+    _ok("prime-90-KB-for-20-samples", HANGS, "generate {text-run} --prime-file {prime-90k.txt} --length 20 --num 20", lambda out, result: _primed_text(result)),
+    _ok("corpus-of-one-64-MB-paragraph", HANGS, _corpus_build("{paragraph-64mb.txt}"), _corpus_of_one_paragraph(64_000_000), slow=True),
+    _ok("corpus-of-one-200-MB-paragraph", HANGS, _corpus_build("{paragraph-200mb.txt}"), _corpus_of_one_paragraph(200_000_000), heavy=True, timeout=600),
     # -- train and baseline -------------------------------------------------------------------
-    Attack(
-        "train-corpus-nowhere",
-        TRAIN,
-        _train_into("/nope/songs"),
-        says=("/nope/songs", "neither a file"),
-        check=_no_run,
-    ),
-    Attack(
-        "train-fails-leaves-no-run-folder",
-        TRAIN,
-        _train_into("{empty-source}"),
-        says=("holds no",),
-        check=_no_run,
-    ),
-    Attack(
-        "baseline-malformed-run-json",
-        TRAIN,
-        _cmd("baseline", "{bad-json-run}"),
-        says=("run.json", "not valid JSON"),
-    ),
-    Attack(
-        "baseline-run-json-without-corpus",
-        TRAIN,
-        _cmd("baseline", "{no-corpus-run}"),
-        says=("names no corpus",),
-    ),
+    _no("train-corpus-nowhere", TRAIN, _train_into("/nope/songs"), "/nope/songs", "neither a file", check=_no_run),
+    _no("train-fails-leaves-no-run-folder", TRAIN, _train_into("{empty-source}"), "holds no", check=_no_run),
+    _no("baseline-malformed-run-json", TRAIN, "baseline {bad-json-run}", "run.json", "not valid JSON"),
+    _no("baseline-run-json-without-corpus", TRAIN, "baseline {no-corpus-run}", "names no corpus"),
     # -- a full disk --------------------------------------------------------------------------
-    Attack(
-        "generate-o-full-disk",
-        DISK,
-        _gen("text-run", "--length", "30", "-o", "@s.txt"),
-        says=("disk is full",),
-        disk=True,
-        check=_nothing_in,
-    ),
-    Attack(
-        "generate-gp5-full-disk",
-        DISK,
-        _gen("tab-run", "--length", "200", "--no-strict", "-o", "@s.gp5"),
-        says=("disk is full",),
-        disk=True,
-        check=_nothing_in,
-    ),
-    Attack(
-        "convert-full-disk",
-        DISK,
-        _cmd("convert", str(PROJECT_TABS / "blue-lantern.txt"), "@b.mid", "--codec", "tab"),
-        says=("disk is full",),
-        disk=True,
-        check=_nothing_in,
-    ),
-    Attack(
-        "decode-full-disk",
-        DISK,
-        _cmd("decode", "{songs}", "--codec", "text", "-o", "@d.txt"),
-        says=("disk is full",),
-        disk=True,
-        check=_nothing_in,
-    ),
-    Attack(
-        "plot-full-disk",
-        DISK,
-        _cmd("plot", "{1000-tracks.mid}", "-o", "@roll.png"),
-        says=("disk is full",),
-        disk=True,
-        check=_nothing_in,
-    ),
-    Attack(
-        "corpus-build-full-disk",
-        DISK,
-        _cmd("corpus", "build", "{songs}", "--codec", "text", "-o", "@corpus", "--no-progress"),
-        says=("disk is full",),
-        disk=True,
-        check=_nothing_in,
-    ),
-    Attack(
-        "train-out-full-disk",
-        DISK,
-        _train_into("{songs}", "--max-steps", "4"),
-        says=("disk is full",),
-        disk=True,
-        check=_nothing_in,
-    ),
-    Attack(
-        "train-disk-fills-mid-run",
-        DISK,
-        _train_into("{text-run}/corpus", "--max-steps", "100000", "--eval-every", "5"),
-        says=("disk is full", "--resume"),
-        disk=True,
-        fill_when="run/samples.jsonl",
-        check=_resumable,
-    ),
+    _full_disk("generate-o-full-disk", "generate {text-run} --length 30 -o @s.txt"),
+    _full_disk("generate-gp5-full-disk", "generate {tab-run} --length 200 --no-strict -o @s.gp5"),
+    _full_disk("convert-full-disk", _cmd("convert", BLUE_LANTERN, "@b.mid", "--codec", "tab")),
+    _full_disk("decode-full-disk", "decode {songs} --codec text -o @d.txt"),
+    _full_disk("plot-full-disk", "plot {1000-tracks.mid} -o @roll.png"),
+    _full_disk("corpus-build-full-disk", _corpus_build("{songs}")),
+    _full_disk("train-out-full-disk", _train_into("{songs} --max-steps 4")),
+    _full_disk("train-disk-fills-mid-run", _train_into("{text-run}/corpus --max-steps 100000 --eval-every 5"), "--resume", fill_when="run/samples.jsonl", check=_resumable),
 ]
+# fmt: on
 
 
 def _primed_text(result: Result) -> None:

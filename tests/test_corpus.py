@@ -150,7 +150,7 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_old_corpus(tmp_path, monkeyp
 def test_a_file_that_hangs_the_reader_is_skipped_after_the_time_limit(tmp_path, monkeypatch):
     import time
 
-    from rnnmusic import corpus as corpus_module
+    from rnnmusic import encoding_pool
     from rnnmusic.codecs.text import TextCodec
 
     class SlowCodec(TextCodec):
@@ -161,7 +161,7 @@ def test_a_file_that_hangs_the_reader_is_skipped_after_the_time_limit(tmp_path, 
 
     src = _write_paragraph_files(tmp_path / "src", files=2)
     (src / "slow.txt").write_text("never read", encoding="utf-8")
-    monkeypatch.setattr(corpus_module, "FILE_SECONDS", 0.5)
+    monkeypatch.setattr(encoding_pool, "FILE_SECONDS", 0.5)
     started = time.monotonic()
     corpus = build_corpus(src, SlowCodec(), tmp_path / "c", jobs=1, progress=False)
     assert time.monotonic() - started < 20  # the 30-s read was cut short (0.5 s limit)

@@ -197,13 +197,13 @@ def test_corpus_build_of_every_tab_kind_with_two_jobs(cli, tmp_path):
 def test_time_limit_stops_a_reader_that_catches_every_exception(tmp_path, monkeypatch):
     """The tab codec reads each ABC tune inside `except Exception` (one bad tune must not lose
     the file): the corpus time limit must still stop it, not be swallowed as one bad tune."""
-    from rnnmusic import corpus as corpus_module
+    from rnnmusic import encoding_pool
 
     tune = "X:{n}\nT:reel {n}\nM:4/4\nL:1/8\nK:D\n|:d2fd A2FA|d2fd e2ce|d2fd A2FA|Bcde f2d2:|\n"
     big = tmp_path / "src" / "collection.abc"
     big.parent.mkdir()
     big.write_text("\n".join(tune.format(n=n) for n in range(3000)), encoding="utf-8")
-    monkeypatch.setattr(corpus_module, "FILE_SECONDS", 0.5)
+    monkeypatch.setattr(encoding_pool, "FILE_SECONDS", 0.5)
     small = tmp_path / "src" / "one.abc"
     small.write_text(tune.format(n=1), encoding="utf-8")
     started = time.monotonic()
@@ -215,7 +215,7 @@ def test_time_limit_stops_a_reader_that_catches_every_exception(tmp_path, monkey
 def test_time_limit_survives_a_library_that_swallows_one_alarm(tmp_path, monkeypatch):
     """A reader that swallows one alarm (a bare `except:`) would read the file to the end: the
     limit fires again until the reader stops."""
-    from rnnmusic import corpus as corpus_module
+    from rnnmusic import encoding_pool
 
     def swallow_once(path):
         swallowed = False
@@ -231,7 +231,7 @@ def test_time_limit_survives_a_library_that_swallows_one_alarm(tmp_path, monkeyp
 
     codec = get_codec("text")
     monkeypatch.setattr(codec, "encode_file", swallow_once)
-    monkeypatch.setattr(corpus_module, "FILE_SECONDS", 0.3)
+    monkeypatch.setattr(encoding_pool, "FILE_SECONDS", 0.3)
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "slow.txt").write_text("never read\n", encoding="utf-8")
     (tmp_path / "src" / "fine.txt").write_text("fine\n", encoding="utf-8")

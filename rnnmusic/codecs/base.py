@@ -163,6 +163,17 @@ class Codec:
         validation never scores a piece the model trained on in another form."""
         return piece
 
+    def piece_stats(self, piece: Piece) -> dict[str, float]:
+        """Codec-specific numbers `rnnmusic eval` reports for a decoded piece, averaged next to
+        the same numbers for the training pieces (beside the MIDI statistics every codec that
+        writes .mid gets). None by default: eval then shows only the MIDI statistics."""
+        return {}
+
+    def describe_input(self, path: str | Path) -> list[str]:
+        """Lines `convert` prints about how it read a file (the tab codec names the MIDI track
+        it took and why). None by default."""
+        return []
+
     # -- helpers shared by codecs --------------------------------------------------------------
 
     def check_extension(self, path: str | Path, allowed: Iterable[str] | None = None) -> str:
