@@ -120,10 +120,26 @@ class Corpus:
     @property
     def profile(self) -> CorpusProfile:
         """Settings and sizes of the training pieces; worked out from the training text for
-        corpora built before profiles were recorded."""
+        corpora built before profiles were recorded, or before the codec learned a fact (and
+        then recorded, so it is worked out once)."""
         stored = CorpusProfile.from_dict(self.meta.get("profile"))
-        if stored is not None:
+        current = self.meta.get("profile_version", 1) == self.codec.profile_version
+        if stored is not None and current:
             return stored
+        profile = self._profile_from_text()
+        if "profile" in self.meta:  # a cached corpus from an earlier version: bring it up to date
+            meta = {**self.meta, "profile": profile.to_dict()}
+            meta["profile_version"] = self.codec.profile_version
+            try:
+                write_text(
+                    self.path / "corpus.json", json.dumps(meta, indent=1, ensure_ascii=False)
+                )
+                self.meta = meta
+            except (OSError, WriteError):
+                pass  # a read-only corpus: worked out again next time
+        return profile
+
+    def _profile_from_text(self) -> CorpusProfile:
         tokens = self.tokens("train")[:PROFILE_SCAN_TOKENS]
         text = "".join(np.array(self.vocab, dtype=object)[np.asarray(tokens)])
         pieces = self.codec.split_pieces(text)
@@ -289,6 +305,7 @@ def build_corpus(
             "valid_tokens": report.valid_tokens,
             "report": report.__dict__,
             "profile": profile.build().to_dict(),
+            "profile_version": codec.profile_version,
         }
         write_text(work / "vocab.json", json.dumps(vocab, ensure_ascii=False))
         write_text(work / "corpus.json", json.dumps(meta, indent=1, ensure_ascii=False))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -166,3 +168,26 @@ def test_a_file_that_hangs_the_reader_is_skipped_after_the_time_limit(tmp_path, 
     corpus = build_corpus(src, SlowCodec(), tmp_path / "c", jobs=1, progress=False)
     assert time.monotonic() - started < 20  # the 30-s read was cut short (0.5 s limit)
     assert "took longer than" in corpus.meta["report"]["skipped"][str(src / "slow.txt")]
+
+
+def test_a_corpus_built_before_the_codec_learned_a_fact_works_its_profile_out_again(tmp_path):
+    """A cached built-in corpus outlives an upgrade: its profile must not lack the facts
+    strict sampling now keeps to (here ABC's note span), or samples wander as before."""
+    src = tmp_path / "tunes"
+    src.mkdir()
+    tunes = [f"X:{n}\nM:4/4\nL:1/8\nK:G\nG,A,B,C DEFG|ABcd e2f2|]\n" for n in range(1, 30)]
+    (src / "tunes.abc").write_text("\n".join(tunes), encoding="utf-8")
+    codec = get_codec("abc")
+    built = build_corpus(src, codec, tmp_path / "c", jobs=1, progress=False)
+    assert built.profile.quantile("step_range", 0.5) == 13
+    record = tmp_path / "c" / "corpus.json"
+    old = json.loads(record.read_text())
+    del old["profile"]["numbers"]["step_range"]
+    old.pop("profile_version")
+    record.write_text(json.dumps(old))
+
+    corpus = Corpus.load(tmp_path / "c")
+    assert corpus.profile.quantile("step_range", 0.5) == 13
+    again = json.loads(record.read_text())  # recorded, so the next load reads it
+    assert again["profile_version"] == codec.profile_version
+    assert "step_range" in again["profile"]["numbers"]

@@ -71,6 +71,9 @@ class Codec:
     # text it does not (benchmarks/corpus_speed.py: two workers run at 0.3× one), so corpus
     # build uses one process unless --jobs asks for more
     parallel_encode: ClassVar[bool] = True
+    # raise when piece_facts learns a new fact: a corpus built before works its profile out
+    # again, so strict sampling does not go without the fact
+    profile_version: ClassVar[int] = 1
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, **options: Any):

@@ -38,6 +38,7 @@ class AbcPiece(Piece):
 class AbcCodec(Codec):
     name = "abc"
     description = "ABC tunes: the musical header fields (R: M: L: K:) and the body, normalised"
+    profile_version = 2  # 2: step_range
     extensions = (".abc",)
     writes = (".abc", ".mid")
     separator = "\n\n"  # a normalised tune never holds a blank line

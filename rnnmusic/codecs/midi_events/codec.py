@@ -29,6 +29,7 @@ class MidiPiece(Piece):
 class MidiEventsCodec(Codec):
     name = "midi-events"
     description = "MIDI as note-on, note-off and wait-one-tick events on a uniform grid"
+    profile_version = 2  # 2: body_meter
     extensions = (".mid", ".midi")
     writes = (".mid",)
     separator = "\n\n"  # a piece never holds an empty line
