@@ -33,7 +33,8 @@ def prepare_corpus(
     other source (folder or file) is built into the run folder."""
     if source is not None and is_corpus_dir(source):
         corpus = Corpus.load(source)
-        if corpus.meta["codec"] != codec.name or corpus.meta["codec_options"] != codec.options():
+        # compared as codecs: an option added since the corpus was built takes its default
+        if corpus.meta["codec"] != codec.name or corpus.codec != codec:
             raise RnnMusicError(
                 f"corpus {source} was built with codec {corpus.meta['codec']} "
                 f"{corpus.meta['codec_options']}, not {codec.name} {codec.options()}; "

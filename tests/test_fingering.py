@@ -10,7 +10,7 @@ import mido
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.codecs.tab.ascii_reader import read_ascii
-from rnnmusic.codecs.tab.fingering import PitchedNote, finger
+from rnnmusic.codecs.tab.fingering import PitchedNote, finger, lower_to_open_position
 from rnnmusic.codecs.tab.fingering_score import (
     HumanPart,
     Score,
@@ -78,6 +78,44 @@ def test_issue_melody_through_the_cli_is_written_low(tmp_path, cli):
     assert result.returncode == 0, result.stderr
     (tab,) = read_ascii(target.read_text()).tabs
     assert_played_low(issue_melody_fingering(tab))
+
+
+def test_issue_melody_in_open_position_when_asked(tmp_path, cli):
+    """Asked for open position (--open-position), the melody moves down by octaves until it
+    lies on open strings and frets 1-4: C3-C4, the C major scale every beginner plays."""
+    source, target = tmp_path / "tune.abc", tmp_path / "tune.txt"
+    source.write_text(ISSUE_TUNE)
+    result = cli("convert", source, target, "--codec", "tab", "--open-position")
+    assert result.returncode == 0, result.stderr
+    (tab,) = read_ascii(target.read_text()).tabs
+    played = issue_melody_fingering(tab)
+    assert [p for p, _, _ in played] == [48, 50, 52, 53, 55, 57, 59, 60]
+    assert [(s, f) for _, s, f in played] == [
+        (1, 3), (2, 0), (2, 2), (2, 3), (3, 0), (3, 2), (4, 0), (4, 1)
+    ]  # fmt: skip
+
+
+def test_open_position_moves_only_what_lies_above_it():
+    assert lower_to_open_position([72, 74, 76, 77, 79, 81, 83, 84], STANDARD) == [
+        48, 50, 52, 53, 55, 57, 59, 60
+    ]  # fmt: skip
+    low_tune = [52, 55, 57, 59, 60, 64]  # already in open position: stays
+    assert lower_to_open_position(low_tune, STANDARD) == low_tune
+    bass_line = [41, 43, 45]  # F2 G2 A2: an octave lower falls below the low E string
+    assert lower_to_open_position(bass_line, STANDARD) == bass_line
+    assert lower_to_open_position([], STANDARD) == []
+
+
+def test_open_position_is_a_tab_codec_option(tmp_path):
+    path = tmp_path / "tune.abc"
+    path.write_text(ISSUE_TUNE)
+    default, asked = get_codec("tab"), get_codec("tab", open_position=True)
+    assert default != asked and default.open_position is False
+    frets = {}
+    for name, codec in (("default", default), ("asked", asked)):
+        (text,) = codec.encode_file(path)
+        frets[name] = [n.fret for n in codec.decode(text).tab.notes()]
+    assert max(frets["asked"]) <= 4 < min(frets["default"])
 
 
 # -- chords ----------------------------------------------------------------------------------

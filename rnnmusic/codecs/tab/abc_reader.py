@@ -16,7 +16,13 @@ from pathlib import Path
 from rnnmusic.bounded_read import read_bytes
 from rnnmusic.codecs.abc.fields import declared_signature
 from rnnmusic.codecs.tab.abc_screen import too_hard_for_music21
-from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
+from rnnmusic.codecs.tab.fingering import (
+    PitchedNote,
+    finger,
+    fit_to_range,
+    lower_to_open_position,
+    pitch_range,
+)
 from rnnmusic.codecs.tab.model import (
     DEFAULT_GRID,
     Tab,
@@ -51,9 +57,15 @@ def split_tunes(text: str) -> list[str]:
     return tunes
 
 
-def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int | None = None) -> list[Tab]:
+def read_abc_tabs(
+    path: str | Path,
+    tuning: tuple[int, ...],
+    grid: int | None = None,
+    open_position: bool = False,
+) -> list[Tab]:
     """One Tab per readable tune (each on `grid`, or with None on the coarsest grid from 16 up
-    that holds its rhythm); a file with none is a CodecError."""
+    that holds its rhythm); a file with none is a CodecError. `open_position`: a tune above
+    open position is played octaves lower (`lower_to_open_position`)."""
     text = _read(path)
     tunes = split_tunes(text)
     if not tunes:
@@ -68,7 +80,7 @@ def read_abc_tabs(path: str | Path, tuning: tuple[int, ...], grid: int | None = 
             failures.append(too_hard)
             continue
         try:
-            tab = tune_to_tab(tune, tuning, grid)
+            tab = tune_to_tab(tune, tuning, grid, open_position)
         except Exception as exc:  # music21 fails in many ways on odd ABC; skip that tune
             said = " ".join(str(exc).split())  # music21 quotes the tune, newlines and all
             failures.append(f"{type(exc).__name__}: {said[:80]}")
@@ -92,7 +104,9 @@ def _read(path: str | Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def tune_to_tab(tune: str, tuning: tuple[int, ...], grid: int | None = None) -> Tab | None:
+def tune_to_tab(
+    tune: str, tuning: tuple[int, ...], grid: int | None = None, open_position: bool = False
+) -> Tab | None:
     """The first voice of one ABC tune as fingered tab, or None if it has no notes; `grid`
     None picks the coarsest grid from 16 up that holds every onset (triplets: 24 or 48)."""
     import music21
@@ -111,6 +125,8 @@ def tune_to_tab(tune: str, tuning: tuple[int, ...], grid: int | None = None) -> 
         return None
     low, high = pitch_range(tuning)
     _, pitches = fit_to_range([p for _, p, _ in raw], low, high, GUITAR_OCTAVE)
+    if open_position:
+        pitches = lower_to_open_position(pitches, tuning)
     notes = [PitchedNote(s, p, n) for (s, _, n), p in zip(raw, pitches, strict=True)]
     fingered, _ = finger(notes, tuning)
     declared = declared_signature(tune)

@@ -74,11 +74,20 @@ class TabCodec(Codec):
             "tuning that MIDI and ABC melodies are fingered for",
             choices=tuple(TUNINGS),
         ),
+        Option(
+            "open_position",
+            bool,
+            False,
+            "play MIDI and ABC melodies that lie above open position whole octaves lower, so "
+            "that most notes fall on open strings and frets 1-4 (--open-position; default off: "
+            "the written octave, fingered where a guitarist would play it)",
+        ),
     )
 
     grid: str
     track: int | None
     tuning: str
+    open_position: bool
 
     def validate_options(self) -> None:
         if self.grid == AUTO_GRID:
@@ -104,9 +113,9 @@ class TabCodec(Codec):
                 log.warning("%s: %s", path, remark)
             tabs = [reading.tab]
         elif ext in MIDI_EXTENSIONS:
-            tabs = [read_midi_tab(path, tuning, self.fixed_grid, self.track)]
+            tabs = [read_midi_tab(path, tuning, self.fixed_grid, self.track, self.open_position)]
         elif ext == ".abc":
-            tabs = read_abc_tabs(path, tuning, self.fixed_grid)
+            tabs = read_abc_tabs(path, tuning, self.fixed_grid, self.open_position)
         else:
             tabs = self._read_text(path)
         pieces = [encode_tab(tab) for tab in tabs if tab.notes()]

@@ -29,9 +29,18 @@ from rnnmusic.codecs.tab.fingering_model import (
 )
 from rnnmusic.codecs.tab.model import MAX_FRET, TabNote
 
-__all__ = ["MAX_SPAN", "PitchedNote", "finger", "fit_to_range", "pitch_range", "weights_for"]
+__all__ = [
+    "MAX_SPAN",
+    "PitchedNote",
+    "finger",
+    "fit_to_range",
+    "lower_to_open_position",
+    "pitch_range",
+    "weights_for",
+]
 
 MAX_CHORD_CANDIDATES = 2  # × strings: the notes of a huge chord the fingering tries to keep
+OPEN_POSITION = 4  # open position: open strings and the frets under the four fingers, 1 to 4
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,24 @@ def fit_to_range(
             p -= 12
         fitted.append(p)
     return best, fitted
+
+
+def lower_to_open_position(pitches: list[int], tuning: tuple[int, ...]) -> list[int]:
+    """The melody moved down by whole octaves, as long as every note stays above the lowest
+    string, to the octave where most of its notes lie in open position (open strings and frets
+    1 to `OPEN_POSITION`); ties keep the higher octave, and a melody already there stays. What
+    a guitarist does with a tune written above the guitar when asked to play it simply."""
+    if not pitches:
+        return []
+    top = max(tuning) + OPEN_POSITION
+    best, most = 0, sum(p <= top for p in pitches)
+    shift = -12
+    while min(pitches) + shift >= min(tuning):
+        fitting = sum(p + shift <= top for p in pitches)
+        if fitting > most:
+            best, most = shift, fitting
+        shift -= 12
+    return [p + best for p in pitches]
 
 
 def _assignments(pitches: list[int], tuning: tuple[int, ...], max_fret: int) -> list[Placement]:

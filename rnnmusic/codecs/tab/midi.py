@@ -12,7 +12,13 @@ import mido
 import pretty_midi
 
 from rnnmusic.codecs.midi_events.reader import read_midi_file
-from rnnmusic.codecs.tab.fingering import PitchedNote, finger, fit_to_range, pitch_range
+from rnnmusic.codecs.tab.fingering import (
+    PitchedNote,
+    finger,
+    fit_to_range,
+    lower_to_open_position,
+    pitch_range,
+)
 from rnnmusic.codecs.tab.grammar import TEMPO_RANGE, bar_signature
 from rnnmusic.codecs.tab.model import (
     DEFAULT_GRID,
@@ -34,11 +40,16 @@ DEFAULT_TEMPO = 120
 
 
 def read_midi_tab(
-    path: str | Path, tuning: tuple[int, ...], grid: int | None = None, track: int | None = None
+    path: str | Path,
+    tuning: tuple[int, ...],
+    grid: int | None = None,
+    track: int | None = None,
+    open_position: bool = False,
 ) -> Tab:
     """The notes of a MIDI file (one instrument, or all but drums) fingered onto the strings,
     on `grid` (None: the coarsest grid from 16 up that holds every onset exactly, else 16 —
-    played MIDI is never exact)."""
+    played MIDI is never exact); `open_position`: music above open position is played octaves
+    lower (`lower_to_open_position`)."""
     midi = _load(path)
     chosen, _ = choose_instruments(midi, path, track)
     whole = 4 * midi.resolution
@@ -54,6 +65,8 @@ def read_midi_tab(
             raw.append((start, note.pitch, max(1, end - start)))
     low, high = pitch_range(tuning)
     _, pitches = fit_to_range([p for _, p, _ in raw], low, high)
+    if open_position:
+        pitches = lower_to_open_position(pitches, tuning)
     notes = [PitchedNote(s, p, n) for (s, _, n), p in zip(raw, pitches, strict=True)]
     program = chosen[0].program if len(chosen) == 1 else None  # whose habits to finger by
     fingered, _ = finger(notes, tuning, program=program)
