@@ -130,11 +130,20 @@ def main() -> None:
     parser.add_argument("--section", default="sample_music")
     args = parser.parse_args()
     parts = [measure(run, args.num, args.before) for run in args.runs]
+    before = ""
+    if args.before is not None:
+        commit = subprocess.run(
+            ["git", "-C", str(args.before), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        before = f" *strict, before*: the same checkpoint sampled by commit {commit[:120]}."
     intro = (
         f"## Samples as music (`benchmarks/sample_music.py`)\n\nMachine: {machine()}. "
         "Medians over the samples (shares for bars and abc2midi); temperature 1.0, seed "
-        f"{SEED}. *strict, before*: the same checkpoint sampled by the code named in the "
-        "text below; *training*: evenly spaced training pieces.\n"
+        f"{SEED}.{before} *training*: evenly spaced training pieces. Command: `python "
+        f"benchmarks/sample_music.py {' '.join(str(r) for r in args.runs)} --num {args.num}"
+        f"{' --before OLD_CHECKOUT' if args.before else ''}`.\n"
     )
     write_section(args.section, intro + "\n" + "\n".join(parts))
     print("\n".join(parts))

@@ -47,6 +47,11 @@ class Constraint:
     def reset(self, batch: int, device: torch.device) -> None:
         raise NotImplementedError
 
+    def draw(self, generator: torch.Generator) -> None:
+        """After `reset`: draw what each sample keeps to from the training pieces'
+        distribution (e.g. its pitch span), so samples spread as the pieces do instead of
+        all filling the widest allowance. Default: nothing to draw."""
+
     def allowed(self, steps_left: torch.Tensor, may_end: torch.Tensor) -> torch.Tensor:
         """(B, V) bool: characters that keep each sample valid, able to finish within its
         `steps_left` characters (B,), and that end its piece only where `may_end` (B,)."""

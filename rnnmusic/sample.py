@@ -126,6 +126,7 @@ def sample_texts(
     last = torch.full((batch,), prime_ids[-1], dtype=torch.long, device=device)
     if constraint is not None:
         constraint.reset(batch, device)
+        constraint.draw(generator)
         if config.length < constraint.shortest_piece():
             raise RnnMusicError(
                 f"--length {config.length} is too short for a whole piece with --strict "

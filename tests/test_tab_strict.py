@@ -199,3 +199,22 @@ def _dead_as_x(text: str) -> list[list[str]]:
             groups.append(cells + (":" + marks if marks.strip("-") else ""))
         bars.append(groups)
     return bars
+
+
+def test_with_the_shipped_tabs_profile_samples_hold_their_notes_and_spread_like_the_tabs():
+    """A cap at the 95th percentile let every sample span 21 semitones (training median: 14);
+    each sample now draws its span from the training tabs'. An untrained model strikes strings
+    rarely; a piece still holds 16 notes before it ends."""
+    from rnnmusic.checkpoint import load_checkpoint
+    from rnnmusic.models import PRETRAINED_DIR
+
+    profile = load_checkpoint(PRETRAINED_DIR / "tabs.safetensors").profile
+    constraint = CODEC.constraint(VOCAB, profile)
+    config = SampleConfig(num=60, length=1500, seed=2)
+    texts = sample_texts(untrained_model(VOCAB), VOCAB, CODEC.separator, config, "cpu", constraint)
+    assert _repaired(texts) == []
+    pieces = [CODEC.decode(t) for t in texts]
+    assert min(CODEC.count_notes(p) for p in pieces) >= 16
+    spans = sorted(CODEC.piece_facts(t).numbers["pitch_range"] for t in texts)
+    assert spans[-1] <= profile.quantile("pitch_range", 0.95)
+    assert spans[len(spans) // 2] <= 1.25 * profile.quantile("pitch_range", 0.5)

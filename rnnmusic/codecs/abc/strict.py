@@ -49,7 +49,7 @@ from rnnmusic.codecs.abc.grammar import (
 from rnnmusic.codecs.abc.profile import STEP_RANGE, step
 from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
-from rnnmusic.profile import TYPICAL, CorpusProfile
+from rnnmusic.profile import TYPICAL, CorpusProfile, drawn_sizes
 
 TICKS = 48  # per unit length: holds /8 and two thirds of it, 3/2 and 3/4
 # What a move does with bar lines. OPENS: "|" needs the bar full (or a pickup). CLOSES_FULL(…):
@@ -323,6 +323,7 @@ class AbcConstraint(Constraint):
         self.num_states = count
         span = profile.quantile(STEP_RANGE, TYPICAL) if profile is not None else None
         self.max_span = NO_SPAN if span is None else max(7, math.ceil(span))
+        self.profile = profile
 
     def reset(self, batch: int, device: torch.device) -> None:
         for name in _TABLES:
@@ -345,6 +346,15 @@ class AbcConstraint(Constraint):
         self.lowest = torch.full((batch,), NO_SPAN, dtype=torch.long, device=device)
         self.highest = torch.full((batch,), -NO_SPAN, dtype=torch.long, device=device)
         self.pitch_now = torch.zeros(batch, dtype=torch.long, device=device)
+        self.span = torch.full((batch,), self.max_span, dtype=torch.long, device=device)
+
+    def draw(self, generator: torch.Generator) -> None:
+        """Each sample's span: drawn from the training tunes' spans (an octave at least)."""
+        if self.max_span < NO_SPAN:
+            batch, device = self.span.numel(), self.span.device
+            drawn = drawn_sizes(self.profile, STEP_RANGE, 7, generator, batch, device)
+            if drawn is not None:
+                self.span = torch.minimum(drawn, self.span)
 
     def shortest_piece(self) -> int:
         return int(self.distance[0])
@@ -377,9 +387,9 @@ class AbcConstraint(Constraint):
         """(B, V): moves after which the note being spelled can still end within the span."""
         if self.max_span >= NO_SPAN:
             return torch.ones_like(self.settles[s], dtype=torch.bool)
-        now = self.pitch_now[:, None]
+        now, span = self.pitch_now[:, None], self.span[:, None]
         lowest, highest = self.lowest[:, None], self.highest[:, None]
-        ends_within = (now >= highest - self.max_span) & (now <= lowest + self.max_span)
+        ends_within = (now >= highest - span) & (now <= lowest + span)
         settles = self.settles[s] > 0
         ok = ~settles | ends_within
         # a letter after a chord note ("[CE"): the span with the note just ended
@@ -391,7 +401,7 @@ class AbcConstraint(Constraint):
         reachable = torch.zeros_like(ok)
         for marks in range(MAX_OCTAVE_MARKS + 1):
             there = pitch + 7 * marks * direction
-            inside = (there >= highest - self.max_span) & (there <= lowest + self.max_span)
+            inside = (there >= highest - span) & (there <= lowest + span)
             reachable |= inside & (marks <= left)
         return ok & ((kind == NO_PITCH) | reachable)
 
@@ -413,6 +423,8 @@ class AbcConstraint(Constraint):
         not_yet = ok & ~ends
         may_end = may_end & (self.notes >= MIN_NOTES)  # a tune is not over before its notes
         ok = torch.where(may_end[:, None] | ~not_yet.any(1, keepdim=True), ok, not_yet)
+        # where keeping time leaves only the end, a tune short of its notes is stuck (below)
+        ok &= ~((self.notes < MIN_NOTES)[:, None] & ~not_yet.any(1, keepdim=True))
         # a sample with no move left that keeps time and ends in time (rare: a tuplet left a
         # sliver of a bar) gives up the bar before the tune: the grammar's moves that end in
         # time, else those nearest the end
@@ -426,6 +438,10 @@ class AbcConstraint(Constraint):
             fallback = torch.where(
                 in_time.any(1, keepdim=True), in_time, syntax & (after == nearest)
             )
+            # giving up the bar is no reason to end a tune short of its notes
+            short = (self.notes < MIN_NOTES)[:, None]
+            going_on = fallback & ~ends
+            fallback = torch.where(short & going_on.any(1, keepdim=True), going_on, fallback)
             ok = torch.where(stuck, fallback, ok)
         return ok | self.is_done[s][:, None]
 

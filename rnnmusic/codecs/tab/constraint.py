@@ -51,7 +51,7 @@ from rnnmusic.codecs.tab.strict_syntax import (
 )
 from rnnmusic.constraints import UNREACHABLE, Constraint, explore
 from rnnmusic.errors import RnnMusicError
-from rnnmusic.profile import TYPICAL, CorpusProfile
+from rnnmusic.profile import TYPICAL, CorpusProfile, drawn_sizes
 
 MIN_NOTES = 16  # a piece shorter than this is not one a guitarist keeps
 NO_CAP = 1000  # a span no sample reaches
@@ -223,6 +223,7 @@ class TabConstraint(Constraint):
         settings = Settings.from_profile(profile)
         self.tables = compile_tables(tuple(vocab), settings)
         open_pitches, self.max_span = _pitch_cap(profile, settings)
+        self.profile = profile
         chord = profile.quantile(CHORD, TYPICAL) if profile is not None else None
         # no more strings struck at once than 95% of the training tabs strike
         self.max_chord = MAX_STRINGS + 1 if chord is None else max(1, math.ceil(chord))
@@ -258,12 +259,21 @@ class TabConstraint(Constraint):
         # the fretted notes' span so far: no wider than 95% of the training tabs'
         self.lowest = torch.full((batch,), NO_CAP, dtype=torch.long, device=device)
         self.highest = torch.full((batch,), -NO_CAP, dtype=torch.long, device=device)
+        self.span = torch.full((batch,), self.max_span, dtype=torch.long, device=device)
         self.open_pitch = self.open_pitch.to(device)
         self.fret_of = self.fret_of.to(device)
         self.primed = False
 
     def shortest_piece(self) -> int:
         return int(self.tables.distance[0])
+
+    def draw(self, generator: torch.Generator) -> None:
+        """Each sample's span: drawn from the training tabs' spans (an octave at least)."""
+        if self.max_span < NO_CAP:
+            batch, device = self.span.numel(), self.span.device
+            drawn = drawn_sizes(self.profile, PITCH_RANGE, 12, generator, batch, device)
+            if drawn is not None:
+                self.span = torch.minimum(drawn, self.span)
 
     def feed(self, text: str, vocab: list[str]) -> None:
         super().feed(text, vocab)
@@ -287,6 +297,8 @@ class TabConstraint(Constraint):
             ok = torch.where((ok & fewer).any(1, keepdim=True), ok & fewer, ok)
         may_end = may_end & (self.notes >= MIN_NOTES)  # a piece is not over before its notes
         owed = (self.target - self.count - 1).clamp(min=0)  # groups that fill the bar
+        unowed = ok
+        ok = self._strike_where_notes_are_owed(s, ok, steps_left, owed)
         bound = self.tables.most_needed + (MAX_STRINGS + 1) * int(owed.max())
         if int(steps_left.min()) > bound and not self.primed:
             return _not_ending_yet(ok, self.cost_next[s], may_end)
@@ -296,6 +308,13 @@ class TabConstraint(Constraint):
         cost = self.cost_next[s] + self.in_bar_next[s] * pending[:, None]
         fits = _not_ending_yet(ok & (cost < steps_left[:, None]), self.cost_next[s], may_end)
         can_end = fits.any(1, keepdim=True)
+        if not bool(can_end.all()):  # the notes owed never stand in the way of ending in time
+            free = _not_ending_yet(
+                unowed & (cost < steps_left[:, None]), self.cost_next[s], may_end
+            )
+            fits = torch.where(can_end, fits, free)
+            ok = torch.where(can_end, ok, unowed)
+            can_end = fits.any(1, keepdim=True)
         if self.primed:
             self.primed = False
             if not bool(can_end.all()):
@@ -305,12 +324,35 @@ class TabConstraint(Constraint):
                 )
         return torch.where(can_end, fits, ok)
 
+    def _strike_where_notes_are_owed(self, s, ok, steps_left, bar_owed) -> torch.Tensor:
+        """A piece short of its 16 notes, with little room left for them, strikes a string in
+        each group: the last cell of a group that struck nothing must strike. (The tiny tab
+        model otherwise wrote bars of rests until its length ran out: 3 notes in 40 groups.)
+        Until then no bar after the first closes short (after one, the piece may end)."""
+        owed = (MIN_NOTES - self.notes).clamp(min=0)
+        if not bool((owed > 0).any()):
+            return ok
+        # what ending takes at the least: the way to the end and the groups the bar still needs
+        closing = self.distance[s] + self.group_width[s] * self._groups_to_close(
+            self.bar_row[s], bar_owed
+        )
+        strikes = (self.cell[s] >= 0) & (self.cell[s] & (FRET_NOW | DEAD_NOW)).bool()
+        width = self.group_width[s]
+        last_cell = (self.string_of[s] == width - 2) & strikes.any(1)
+        short = steps_left <= closing + 2 * owed * width
+        must = last_cell & (self.in_group == 0) & short & (owed > 0)
+        keep = ok & (~must[:, None] | strikes)
+        # nor does it close a bar short after the first (a short bar may end the piece)
+        cut = (owed > 0) & (self.bars > 0) & (self.count < self.target)
+        keep &= ~(self.bar_end[s] & cut[:, None])
+        return torch.where(keep.any(1, keepdim=True), keep, ok)
+
     def _within_span(self, s: torch.Tensor, open_pitch: torch.Tensor) -> torch.Tensor:
         """(B, V): the move frets no note outside the span the piece may still take."""
         frets = (self.cell[s] >= 0) & (self.cell[s] & FRET_NOW).bool()
         pitch = open_pitch[:, None] + self.fret_of[None, :]
-        inside = (pitch >= (self.highest - self.max_span)[:, None]) & (
-            pitch <= (self.lowest + self.max_span)[:, None]
+        inside = (pitch >= (self.highest - self.span)[:, None]) & (
+            pitch <= (self.lowest + self.span)[:, None]
         )
         return ~frets | inside
 
