@@ -15,7 +15,7 @@ from pathlib import Path
 import mido
 
 from rnnmusic.codecs import Codec, Piece, codec_for_paths
-from rnnmusic.codecs.midi_events.reader import load_midi
+from rnnmusic.codecs.midi_events.reader import load_midi, without_zero_tempos
 from rnnmusic.errors import CodecError, RnnMusicError
 
 MIDI_EXTENSIONS = (".mid", ".midi")
@@ -69,15 +69,6 @@ def midi_seconds(midi: mido.MidiFile) -> float:
         ),
         default=0.0,
     )
-
-
-def without_zero_tempos(midi: mido.MidiFile) -> mido.MidiFile:
-    """A tempo of 0 µs per beat is taken as no tempo change (pretty_midi divides by it)."""
-    for track in midi.tracks:
-        for index, message in enumerate(track):
-            if message.type == "set_tempo" and message.tempo == 0:
-                track[index] = mido.MetaMessage("marker", text="", time=message.time)
-    return midi
 
 
 def read_music(path: str | Path):

@@ -23,3 +23,10 @@ def project_corpora_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return here.parent / "corpora"
+
+
+def music21_corpus_dir() -> Path:
+    """The corpus that ships inside music21 (the built-in chorales and folk tunes come from it)."""
+    import music21
+
+    return Path(music21.__file__).resolve().parent / "corpus"

@@ -25,7 +25,7 @@ from midi_checks import deliberately_broken
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.midi_input import read_midi, read_music
-from rnnmusic.sources import music21_corpus_dir
+from rnnmusic.paths import music21_corpus_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 MIDI_GOLDEN = ROOT / "codecs" / "midi-events" / "golden"

@@ -191,3 +191,49 @@ def test_a_corpus_built_before_the_codec_learned_a_fact_works_its_profile_out_ag
     again = json.loads(record.read_text())  # recorded, so the next load reads it
     assert again["profile_version"] == codec.profile_version
     assert "step_range" in again["profile"]["numbers"]
+
+
+# -- built-in sources ---------------------------------------------------------------------------
+
+
+def test_each_codec_declares_its_default_corpus_and_the_sources_are_found_by_name():
+    from rnnmusic.codecs import available_codecs, codec_class
+    from rnnmusic.sources import all_sources, get_source
+
+    declared = {}
+    for name in available_codecs():
+        cls = codec_class(name)
+        names = [s.name for s in cls.sources()]
+        assert cls.default_corpus in names
+        declared.update((s.name, s) for s in cls.sources())
+    assert [s.name for s in all_sources()] == sorted(declared)
+    assert all(get_source(name) is source for name, source in declared.items())
+    with pytest.raises(CorpusError, match="built-in: bach-chorales, folk-abc, folk-tabs, python"):
+        get_source("no-such-corpus")
+
+
+def test_a_plug_in_codec_declares_sources_without_replacing_a_built_in_one():
+    import rnnmusic.codecs as registry
+    from rnnmusic.codecs.base import Source
+    from rnnmusic.codecs.text import TextCodec
+    from rnnmusic.sources import get_source
+
+    def none():
+        return []
+
+    class PlugIn(TextCodec):
+        name = "plug-in"
+
+        @classmethod
+        def sources(cls):
+            return tuple(
+                Source(name, "d", "l", ("plug-in",), none, none)
+                for name in ("plug-in-corpus", "python-stdlib")
+            )
+
+    registry._registry()["plug-in"] = PlugIn
+    try:
+        assert get_source("plug-in-corpus").codecs == ("plug-in",)
+        assert get_source("python-stdlib").codecs == ("text",)
+    finally:
+        registry._registry.cache_clear()

@@ -6,7 +6,7 @@ codec needs to be rebuilt later (its name and options) is stored in every corpus
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,6 +56,19 @@ class Option:
         return "--" + self.name.replace("_", "-")
 
 
+@dataclass(frozen=True)
+class Source:
+    """A built-in corpus: music or text that ships inside installed packages, so training needs
+    no network. A codec declares its own in `Codec.sources()`; `rnnmusic.sources` asks them."""
+
+    name: str
+    description: str
+    licence: str
+    codecs: tuple[str, ...]
+    files: Callable[[], list[Path]]  # may convert into the cache on first use
+    raw_files: Callable[[], list[Path]]  # the shipped files, for `corpus list` (cheap)
+
+
 class Codec:
     """Base class for codecs. Subclasses set the class attributes and implement the three methods.
 
@@ -66,7 +79,7 @@ class Codec:
     extensions: ClassVar[tuple[str, ...]] = ()  # files encode_file reads
     writes: ClassVar[tuple[str, ...]] = ()  # files write() produces, by extension
     separator: ClassVar[str] = "\n\n"  # between pieces in a corpus; never inside a piece
-    default_corpus: ClassVar[str | None] = None  # name of a built-in source (rnnmusic.sources)
+    default_corpus: ClassVar[str | None] = None  # name of a built-in source (see sources())
     # worker processes pay off when encoding costs more than sending the pieces back; for plain
     # text it does not (benchmarks/corpus_speed.py: two workers run at 0.3× one), so corpus
     # build uses one process unless --jobs asks for more
@@ -100,6 +113,12 @@ class Codec:
                 )
             setattr(self, opt.name, value)
         self.validate_options()
+
+    @classmethod
+    def sources(cls) -> tuple[Source, ...]:
+        """The built-in corpora this codec ships, for `rnnmusic.sources` to list and find. A
+        codec imports the module that declares them here, when asked, not when it is loaded."""
+        return ()
 
     def validate_options(self) -> None:
         """Hook for checks across options; raise RnnMusicError with a sentence."""

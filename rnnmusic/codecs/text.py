@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from rnnmusic.bounded_read import read_bytes
-from rnnmusic.codecs.base import Codec, Piece
+from rnnmusic.codecs.base import Codec, Piece, Source
 from rnnmusic.errors import CodecError
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
@@ -52,6 +52,25 @@ def _looks_like_utf16(head: bytes) -> bool:
     return False
 
 
+def python_stdlib_files() -> list[Path]:
+    """The built-in corpus `python-stdlib`: the standard library's top-level modules."""
+    import sysconfig
+
+    lib = Path(sysconfig.get_paths()["stdlib"])
+    return sorted(p for p in lib.glob("*.py") if p.is_file())
+
+
+PYTHON_STDLIB = Source(
+    name="python-stdlib",
+    description="the Python standard library's top-level modules: source code for the text "
+    "codec, as char-rnn learned C from the Linux kernel",
+    licence="PSF License",
+    codecs=("text",),
+    files=python_stdlib_files,
+    raw_files=python_stdlib_files,
+)
+
+
 class TextCodec(Codec):
     name = "text"
     description = "any UTF-8 text; pieces are paragraphs separated by a blank line"
@@ -60,6 +79,10 @@ class TextCodec(Codec):
     separator = "\n\n"
     default_corpus = "python-stdlib"
     parallel_encode = False  # reading is cheaper than shipping the text between processes
+
+    @classmethod
+    def sources(cls) -> tuple[Source, ...]:
+        return (PYTHON_STDLIB,)
 
     def encode_file(self, path: str | Path) -> list[str]:
         text = read_text_file(path, self.name)

@@ -12,7 +12,7 @@ from rnnmusic.codecs.abc.profile import count_notes, piece_facts
 from rnnmusic.codecs.abc.reader import read_abc_text, split_tunes
 from rnnmusic.codecs.abc.transpose import all_keys, to_plain_key
 from rnnmusic.codecs.abc.tune import Tune, without_chord_symbols
-from rnnmusic.codecs.base import Codec, Option, Piece, Pieces
+from rnnmusic.codecs.base import Codec, Option, Piece, Pieces, Source
 from rnnmusic.errors import CodecError
 from rnnmusic.profile import CorpusProfile, PieceFacts
 
@@ -64,6 +64,12 @@ class AbcCodec(Codec):
     )
     transpose: str
     chord_symbols: bool
+
+    @classmethod
+    def sources(cls) -> tuple[Source, ...]:
+        from rnnmusic.codecs.abc.folk_corpus import FOLK_ABC
+
+        return (FOLK_ABC,)
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -17,11 +17,11 @@ import warnings
 from fractions import Fraction
 from pathlib import Path
 
+from rnnmusic.codecs.base import Source
 from rnnmusic.codecs.midi_events.score_midi import has_endings, score_to_midi
 from rnnmusic.errors import CorpusError
-from rnnmusic.paths import cache_dir
+from rnnmusic.paths import cache_dir, music21_corpus_dir
 from rnnmusic.progress import progress_bar
-from rnnmusic.sources import Source, music21_corpus_dir, register
 
 NAME = "bach-chorales"
 CONVERTER_VERSION = 2  # raise when the conversion changes, so caches are rebuilt
@@ -195,14 +195,12 @@ def _install(work: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-register(
-    Source(
-        name=NAME,
-        description="Bach's four-part chorale harmonisations from music21's corpus, as MIDI "
-        "(converted once into the cache)",
-        licence="public domain music; music21 corpus encodings (BSD)",
-        codecs=("midi-events",),
-        files=chorale_midi_files,
-        raw_files=chorale_scores,
-    )
+BACH_CHORALES = Source(
+    name=NAME,
+    description="Bach's four-part chorale harmonisations from music21's corpus, as MIDI "
+    "(converted once into the cache)",
+    licence="public domain music; music21 corpus encodings (BSD)",
+    codecs=("midi-events",),
+    files=chorale_midi_files,
+    raw_files=chorale_scores,
 )

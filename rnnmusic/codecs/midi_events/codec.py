@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnnmusic.codecs.base import Codec, Option, Piece
+from rnnmusic.codecs.base import Codec, Option, Piece, Source
 from rnnmusic.codecs.midi_events.decoder import decode_text
 from rnnmusic.codecs.midi_events.encoder import encode_score
 from rnnmusic.codecs.midi_events.grammar import MAX_VELOCITY_BINS
@@ -52,6 +52,12 @@ class MidiEventsCodec(Codec):
         ),
         Option("drums", bool, True, "keep the drum channel (--no-drums drops drum notes)"),
     )
+
+    @classmethod
+    def sources(cls) -> tuple[Source, ...]:
+        from rnnmusic.codecs.midi_events.chorales import BACH_CHORALES
+
+        return (BACH_CHORALES,)
 
     def validate_options(self) -> None:
         if not 1 <= self.ticks_per_beat <= MAX_TICKS_PER_BEAT:

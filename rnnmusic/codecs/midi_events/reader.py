@@ -83,6 +83,16 @@ def read_midi_file(path: str | Path, codec_name: str = "midi-events") -> mido.Mi
     return midi
 
 
+def without_zero_tempos(midi: mido.MidiFile) -> mido.MidiFile:
+    """A tempo of 0 µs per beat is taken as no tempo change (pretty_midi divides by it); the
+    piano roll (`rnnmusic.midi_input`) and the tab codec's MIDI reader both call it."""
+    for track in midi.tracks:
+        for index, message in enumerate(track):
+            if message.type == "set_tempo" and message.tempo == 0:
+                track[index] = mido.MetaMessage("marker", text="", time=message.time)
+    return midi
+
+
 def _describe(exc: Exception) -> str:
     text = " ".join(str(exc).split()).rstrip(".")  # one line, whatever mido said
     return text[:120] if text else type(exc).__name__

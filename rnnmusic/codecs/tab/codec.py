@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rnnmusic.codecs.base import Codec, Option, Piece
+from rnnmusic.codecs.base import Codec, Option, Piece, Source
 from rnnmusic.codecs.tab.abc_reader import read_abc_tabs
 from rnnmusic.codecs.tab.ascii_reader import read_ascii
 from rnnmusic.codecs.tab.ascii_writer import format_ascii
@@ -88,6 +88,12 @@ class TabCodec(Codec):
     track: int | None
     tuning: str
     open_position: bool
+
+    @classmethod
+    def sources(cls) -> tuple[Source, ...]:
+        from rnnmusic.codecs.tab.source import FOLK_TABS
+
+        return (FOLK_TABS,)
 
     def validate_options(self) -> None:
         if self.grid == AUTO_GRID:

@@ -11,7 +11,7 @@ from pathlib import Path
 import mido
 import pretty_midi
 
-from rnnmusic.codecs.midi_events.reader import read_midi_file
+from rnnmusic.codecs.midi_events.reader import read_midi_file, without_zero_tempos
 from rnnmusic.codecs.tab.fingering import (
     PitchedNote,
     finger,
@@ -29,7 +29,6 @@ from rnnmusic.codecs.tab.model import (
     tab_from_notes,
 )
 from rnnmusic.errors import CodecError
-from rnnmusic.midi_input import without_zero_tempos
 
 TICKS_PER_QUARTER = 960  # a whole number of ticks per step on every grid that divides 3840
 GUITAR_PROGRAMS = range(24, 32)  # General MIDI guitars

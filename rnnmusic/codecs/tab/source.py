@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rnnmusic.paths import project_corpora_dir
-from rnnmusic.sources import Source, music21_corpus_dir, register
+from rnnmusic.codecs.base import Source
+from rnnmusic.paths import music21_corpus_dir, project_corpora_dir
 
 ABC_COLLECTIONS = (
     "airdsAirs",
@@ -31,15 +31,12 @@ def folk_tab_files() -> list[Path]:
     return files
 
 
-FOLK_TABS = register(
-    Source(
-        name="folk-tabs",
-        description="music21's ABC folk collections (O'Neill's, Ryan's Mammoth, Aird's Airs, "
-        "Essen, …) fingered onto the guitar, plus the tabs in corpora/tabs",
-        licence="music21 corpus terms (public-domain tunes, encoders' permission); "
-        "corpora/tabs: MIT",
-        codecs=("tab",),
-        files=folk_tab_files,
-        raw_files=folk_tab_files,
-    )
+FOLK_TABS = Source(
+    name="folk-tabs",
+    description="music21's ABC folk collections (O'Neill's, Ryan's Mammoth, Aird's Airs, "
+    "Essen, …) fingered onto the guitar, plus the tabs in corpora/tabs",
+    licence="music21 corpus terms (public-domain tunes, encoders' permission); corpora/tabs: MIT",
+    codecs=("tab",),
+    files=folk_tab_files,
+    raw_files=folk_tab_files,
 )
