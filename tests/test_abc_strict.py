@@ -202,3 +202,23 @@ def test_notes_keep_within_the_span_training_tunes_keep_to():
     assert max(spans) <= widest
     free = sample_texts(model, VOCAB, CODEC.separator, config, "cpu", CODEC.constraint(VOCAB))
     assert max(CODEC.piece_facts(t).numbers["step_range"] for t in free) > widest + 7
+
+
+@pytest.mark.needs("abc2midi")
+def test_a_hornpipe_breaks_rhythm_only_where_abc2midi_can(tmp_path):
+    """abc2midi swings a hornpipe's eighths in pairs and refuses a '>' that starts on the
+    second of a pair ("Cannot apply broken rhythm"): 5 of 100 tiny-model samples had one."""
+    import torch
+
+    head = "R:hornpipe\nM:4/4\nL:1/8\nK:D\n"
+    cases = {"ED": False, "D": True, "EFD": True, "EFGD": False}  # what precedes ">C"
+    for prime, plays in cases.items():
+        bar = prime + ">C" + "D" * (7 - len(prime)) + "|\n"
+        assert (not abc2midi_errors("X:1\nT:t\n" + head + bar)) == plays, bar
+    broken = VOCAB.index(">")
+    constraint = CODEC.constraint(VOCAB)
+    for prime, allowed in cases.items():
+        constraint.reset(1, torch.device("cpu"))
+        constraint.feed(head + prime, VOCAB)
+        ok = constraint.allowed(torch.tensor([500]), torch.tensor([False]))
+        assert bool(ok[0, broken]) is allowed, prime

@@ -106,6 +106,9 @@ class Action:
     direction: int = 0
     marks_left: int = 0
     settles: bool = False  # the note's pitch is complete: it joins the tune's span
+    hornpipe: bool = False  # the R:hornpipe line ends
+    pairs: bool = False  # the L: line makes plain notes the eighths abc2midi pairs (see below)
+    breaks: bool = False  # a broken rhythm begins after its first note
 
 
 NO_PITCH, SETS, MOVES = range(3)
@@ -151,11 +154,27 @@ def _tuplet_scale(ticks: int, where) -> int:
 def action_of(state, ch: str, after) -> Action:
     """What a move does to the position in the bar (see the module's docstring)."""
     kind = state[0]
+    if kind == "head" and ch == "\n" and state[2].startswith("L:"):
+        pairs = (state[3], state[2][2:]) in HORNPIPE_PAIRS
+        return Action(bar_length=bar_ticks(state[3], state[2][2:]), pairs=pairs)
+    if kind == "head" and ch == "\n" and state[2] == "R:hornpipe":
+        return Action(hornpipe=True)
+    if kind == "note" and after[0] == "tok" and after[1] == "broken":
+        return replace(_timing(state, ch, after), breaks=True)
+    return _timing(state, ch, after)
+
+
+# R:hornpipe: abc2midi plays an eighth (4/4) or a sixteenth (2/4) that falls off the beat after
+# one as long as a broken pair itself, and refuses a written ">" that starts on that off-beat
+# note ("Cannot apply broken rhythm. Notes not equal durations"): "ED>C" fails, "D>C" plays
+HORNPIPE_PAIRS = frozenset([("4/4", "1/8"), ("C", "1/8"), ("2/4", "1/16")])
+
+
+def _timing(state, ch: str, after) -> Action:
+    kind = state[0]
     adds = fit = 0
     bar = NO_BAR
     aligned = note = False
-    if kind == "head" and ch == "\n" and state[2].startswith("L:"):
-        return Action(bar_length=bar_ticks(state[3], state[2][2:]))
     if kind == "note" and state[2][0] == "body":
         part, where = state[1], state[2]
         growing = False
@@ -277,8 +296,9 @@ class AbcConstraint(Constraint):
             if after is None:
                 return None
             pitch = pitch_action(state, ch, after)
+            timing = action_of(state, ch, after)
             return after, replace(
-                action_of(state, ch, after),
+                timing,
                 pitch_kind=pitch.pitch_kind,
                 pitch=pitch.pitch,
                 direction=pitch.direction,
@@ -291,7 +311,7 @@ class AbcConstraint(Constraint):
         sink = count
 
         tables: dict[str, list] = {name: [] for name in _TABLES}
-        forbidden = (sink, 0, 0, NO_BAR, -1, 0, 0, NO_PITCH, 0, 0, 0, 0)
+        forbidden = (sink, 0, 0, NO_BAR, -1, 0, 0, NO_PITCH, 0, 0, 0, 0, 0, 0, 0)
         for row in rows:
             cells = [
                 forbidden
@@ -309,6 +329,9 @@ class AbcConstraint(Constraint):
                     cell[1].direction,
                     cell[1].marks_left,
                     int(cell[1].settles),
+                    int(cell[1].hornpipe),
+                    int(cell[1].pairs),
+                    int(cell[1].breaks),
                 )
                 for cell in row
             ]
@@ -347,6 +370,8 @@ class AbcConstraint(Constraint):
         self.highest = torch.full((batch,), -NO_SPAN, dtype=torch.long, device=device)
         self.pitch_now = torch.zeros(batch, dtype=torch.long, device=device)
         self.span = torch.full((batch,), self.max_span, dtype=torch.long, device=device)
+        self.in_hornpipe = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.paired = torch.zeros(batch, dtype=torch.bool, device=device)  # plain notes pair
 
     def draw(self, generator: torch.Generator) -> None:
         """Each sample's span: drawn from the training tunes' spans (an octave at least)."""
@@ -412,6 +437,9 @@ class AbcConstraint(Constraint):
         syntax = after < UNREACHABLE
         in_span = self._in_span(s)
         timed = syntax & self._keeps_time(s) & in_span
+        # a hornpipe's broken rhythm starts where abc2midi's own pairs start: on the beat
+        off_beat = self.in_hornpipe & self.paired & (self.position % (2 * TICKS) != 0)
+        timed &= ~((self.breaks[s] > 0) & off_beat[:, None])
         # the grammar's shortest way to the end may pass a note the bar has no room for (then
         # a bar line and a note more): keep a few characters in hand where there are any
         within = after <= steps_left[:, None] - 1
@@ -468,6 +496,9 @@ class AbcConstraint(Constraint):
         self.notes += ((self.note[s, ids] > 0) & live).long()
         set_length = self.bar_length[s, ids]
         self.length = torch.where(live & (set_length >= 0), set_length, self.length)
+        self.in_hornpipe |= live & (self.hornpipe[s, ids] > 0)
+        set_length = self.bar_length[s, ids] >= 0
+        self.paired = torch.where(live & set_length, self.pairs[s, ids] > 0, self.paired)
         settles = live & (self.settles[s, ids] > 0)
         self.lowest = torch.where(settles, torch.minimum(self.lowest, self.pitch_now), self.lowest)
         self.highest = torch.where(
@@ -496,4 +527,7 @@ _TABLES = (
     "direction",
     "marks_left",
     "settles",
+    "hornpipe",
+    "pairs",
+    "breaks",
 )
