@@ -353,6 +353,16 @@ def cmd_report(args) -> None:
                         delta,
                     ]
                 )
+            best = min(chosen.values(), key=lambda r: r["valid_bpc"])
+            verdict = (
+                f"\n\nLowest: `{best['variant']}`, {best['valid_bpc']:.3f} bits/char "
+                f"({best['valid_bpc'] / ngram:.3f}× the n-gram"
+                + (
+                    f", {best['valid_bpc'] - base['valid_bpc']:+.3f} against *today*)."
+                    if base
+                    else ")."
+                )
+            )
             sections.append(
                 f"### `{codec}` ({CORPORA[codec]}), {budget:g} × the 30-minute budget; "
                 f"n-gram {ngram:.3f} bits/char\n\n"
@@ -370,6 +380,7 @@ def cmd_report(args) -> None:
                     ],
                     rows,
                 )
+                + verdict
             )
     body = "\n\n".join(
         [
