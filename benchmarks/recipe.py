@@ -263,7 +263,7 @@ def one_run(codec: str, name: str, budget: float) -> dict:
         "tokens_per_cpu_s": rate,
         "steps": result.step,
         "tokens": result.step * tokens_per_step,
-        "best_step": ckpt.meta["step"],
+        "best_step": ckpt.info.step,
         "valid_bpc": loss / LN2,
         "train_seconds": seconds,
         "parameters": ckpt.model().num_parameters(),

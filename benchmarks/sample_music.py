@@ -90,7 +90,7 @@ def measure(run: Path, num: int, before: Path | None) -> str:
     ckpt = load_checkpoint(run)
     codec = ckpt.codec()
     length = ckpt.sample_length()
-    corpus = Corpus.load(ckpt.meta["corpus_path"])
+    corpus = Corpus.load(ckpt.info.corpus_path)
     columns: dict[str, list[dict[str, float]]] = {}
     clean: dict[str, str] = {}
     if before is not None:
@@ -110,10 +110,10 @@ def measure(run: Path, num: int, before: Path | None) -> str:
             rows.append([f"{label} (median)" if "%" not in values[-1] else label, *values])
     checks = music_checks(columns["strict"], columns["training"])
     met = ", ".join(f"{name}: {'met' if c['ok'] else 'MISSED'}" for name, c in checks.items())
-    step = ckpt.meta.get("step")
+    model = ckpt.info.model
     head = (
-        f"### `{codec.name}` — {run.name} ({ckpt.meta['model']['num_layers']}×"
-        f"{ckpt.meta['model']['hidden_size']}, step {step}), {num} samples each\n\n"
+        f"### `{codec.name}` — {run.name} ({model.num_layers}×"
+        f"{model.hidden_size}, step {ckpt.info.step}), {num} samples each\n\n"
     )
     return head + table(["", *columns], rows) + f"\n\nMusic checks (strict): {met}.\n"
 

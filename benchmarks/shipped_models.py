@@ -103,9 +103,9 @@ def run_totals(run_dir: Path) -> tuple[int, int, float]:
     """Steps, characters and hours of the whole run (its last checkpoint)."""
     from rnnmusic.checkpoint import load_checkpoint
 
-    meta = load_checkpoint(run_dir / "last.safetensors").meta
-    tokens = meta["step"] * meta["train"]["batch_size"] * meta["train"]["seq_len"]
-    return meta["step"], tokens, meta.get("elapsed_s", 0.0) / 3600
+    info = load_checkpoint(run_dir / "last.safetensors").info
+    tokens = info.step * info.train.batch_size * info.train.seq_len
+    return info.step, tokens, info.elapsed_s / 3600
 
 
 def cmd_package(args) -> None:
@@ -122,26 +122,26 @@ def cmd_package(args) -> None:
     corpus.meta.pop("profile", None)  # worked out again: the facts strict sampling reads today
     path = write_weights(run_dir, args.name, half=not args.float32, profile=corpus.profile)
     ckpt = load_checkpoint(path)
-    train = ckpt.meta["train"]
+    train = ckpt.info.train
     valid = corpus.tokens("valid")
 
     def bpc(net) -> float:
         cpu = torch.device("cpu")
-        return validation_loss(net, valid, train["batch_size"], train["seq_len"], cpu) / LN2
+        return validation_loss(net, valid, train.batch_size, train.seq_len, cpu) / LN2
 
     shipped_bpc = bpc(ckpt.model())
     run_bpc = bpc(load_checkpoint(run_dir / "best.safetensors").model())
     steps, tokens, hours = run_totals(run_dir)
     model = ckpt.model()
-    mc = ckpt.meta["model"]
+    mc = ckpt.info.model
     card = {
-        "architecture": f"{mc['num_layers']}×{mc['hidden_size']} {mc['cell'].upper()}",
+        "architecture": f"{mc.num_layers}×{mc.hidden_size} {mc.cell.upper()}",
         "parameters": model.num_parameters(),
         "valid_bpc": shipped_bpc,
         "valid_bpc_float32": run_bpc,
         "ngram_bpc": corpus_baseline(corpus).best_bpc,
         "steps": steps,
-        "best_step": ckpt.meta["step"],
+        "best_step": ckpt.info.step,
         "tokens": tokens,
         "train_hours": hours,
         "trained_on": args.trained_on,

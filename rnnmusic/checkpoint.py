@@ -6,14 +6,19 @@ Safetensors holds only raw arrays, so loading a checkpoint someone shared cannot
 Tensors:  model.*   the weights
           optim.*   Adam's moments (only in `last`, for exact resume)
           train.*   carried hidden state and RNG state (only in `last`)
+
+The metadata is checked against its schema (checkpoint_meta.py) and then read into a typed
+`CheckpointInfo` (`Checkpoint.info`); the rest of the package reads its attributes, not the
+dict's keys. The dict itself stays in `Checkpoint.meta`, for code that writes a checkpoint again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,41 +48,107 @@ class CheckpointWriteError(CheckpointError):
     """A checkpoint could not be written (a full disk); the previous one is intact."""
 
 
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The training settings a run started with (`TrainConfig`'s fields, as saved). They are
+    checked as a whole only when a run resumes (`TrainConfig.check`)."""
+
+    values: dict[str, Any]
+
+    @property
+    def batch_size(self) -> int:
+        return self.values["batch_size"]
+
+    @property
+    def seq_len(self) -> int:
+        return self.values["seq_len"]
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """A checkpoint's metadata, typed: built once when the checkpoint loads, from the dict that
+    `check_meta` has validated. A field the file may lack is None, or the value its absence has
+    always meant (0 seconds, one process, no validation yet)."""
+
+    codec: str
+    codec_options: dict[str, Any]
+    vocab: list[str]
+    model: ModelConfig
+    separator: str | None  # None: the codec's own
+    default_sample_length: int  # the length the model was trained to sample
+    train: TrainingSettings | None
+    corpus_path: str | None  # shipped models leave out the training machine's path
+    profile: dict[str, Any] | None  # as stored; Checkpoint.profile reads it
+    kind: str | None  # "best", "last" or "shipped"
+    step: int | None
+    val_loss: float  # infinite before the first validation
+    best_val_loss: float
+    elapsed_s: float
+    lr_progress: float | None  # the decay's progress (None: work it out from the step)
+    world_size: int  # the processes that trained it (one RNG state each)
+    optimizer_groups: list[dict[str, Any]] | None  # the optimiser's settings (only in `last`)
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> CheckpointInfo:
+        train = meta.get("train")
+        optimizer = meta.get("optimizer")
+        return cls(
+            codec=meta["codec"],
+            codec_options=meta.get("codec_options", {}),
+            vocab=meta["vocab"],
+            model=ModelConfig(**meta["model"]),
+            separator=meta.get("separator"),
+            default_sample_length=meta.get("default_sample_length", 2000),
+            train=TrainingSettings(train) if train is not None else None,
+            corpus_path=meta.get("corpus_path"),
+            profile=meta.get("profile"),
+            kind=meta.get("kind"),
+            step=meta.get("step"),
+            val_loss=meta.get("val_loss", math.inf),
+            best_val_loss=meta.get("best_val_loss", math.inf),
+            elapsed_s=meta.get("elapsed_s", 0.0),
+            lr_progress=meta.get("lr_progress"),
+            world_size=meta.get("world_size", 1),
+            optimizer_groups=optimizer.get("param_groups") if optimizer is not None else None,
+        )
+
+
 @dataclass
 class Checkpoint:
     path: Path
-    meta: dict[str, Any]
+    meta: dict[str, Any]  # the metadata as stored: for writing a checkpoint again
     tensors: dict[str, torch.Tensor]
+    info: CheckpointInfo  # the metadata, typed: for reading
 
     @property
     def vocab(self) -> list[str]:
-        return self.meta["vocab"]
+        return self.info.vocab
 
     @property
     def codec_name(self) -> str:
-        return self.meta["codec"]
+        return self.info.codec
 
     def sample_length(self, requested: int | None = None) -> int:
         """`requested`, or the length the model was trained to sample (0 is refused by
         SampleConfig.check, not taken as "the default")."""
-        return self.meta.get("default_sample_length", 2000) if requested is None else requested
+        return self.info.default_sample_length if requested is None else requested
 
     def codec(self):
         from rnnmusic.codecs import get_codec
 
-        return get_codec(self.meta["codec"], **self.meta.get("codec_options", {}))
+        return get_codec(self.info.codec, **self.info.codec_options)
 
     @property
     def profile(self) -> CorpusProfile | None:
         """Settings and sizes of the training pieces (None for checkpoints from before they
         were recorded, when their corpus is gone too): strict sampling keeps to them."""
-        stored = CorpusProfile.from_dict(self.meta.get("profile"))
-        if stored is not None or "corpus_path" not in self.meta:
+        stored = CorpusProfile.from_dict(self.info.profile)
+        if stored is not None or self.info.corpus_path is None:
             return stored
         from rnnmusic.corpus import Corpus
 
         try:
-            corpus = Corpus.load(self.meta["corpus_path"])
+            corpus = Corpus.load(self.info.corpus_path)
         except (RnnMusicError, OSError, TypeError):
             return None
         if corpus.meta.get("codec") != self.codec_name or corpus.vocab != self.vocab:
@@ -91,13 +162,40 @@ class Checkpoint:
     def model(self, device: torch.device | str = "cpu") -> CharRNN:
         """The model with these weights (their shapes were checked against the settings when
         the checkpoint was loaded, so this allocates no more than the file holds)."""
-        model = CharRNN(ModelConfig(**self.meta["model"]))
+        model = CharRNN(replace(self.info.model))  # a copy: the model's config is its own
         model.load_state_dict(self.group("model"))
         return model.to(device)
 
     def require_resumable(self) -> None:
         """A CheckpointError unless `train --resume` can continue from this checkpoint."""
         check_resumable(self.meta, self.path)
+
+    def restore_optimizer(self, optimizer: torch.optim.Optimizer, device) -> None:
+        """Put the saved optimiser state (`optimizer_state`) into `optimizer`, built over this
+        checkpoint's model; `require_resumable` first."""
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for name, tensor in self.group("optim").items():
+            index, key = name.split(".", 1)
+            state.setdefault(int(index), {})[key] = tensor if key == "step" else tensor.to(device)
+        optimizer.load_state_dict({"state": state, "param_groups": self.info.optimizer_groups})
+
+
+def model_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The weights, named as a checkpoint holds them (`model.*`)."""
+    return {f"model.{k}": v for k, v in model.state_dict().items()}
+
+
+def optimizer_state(
+    optimizer: torch.optim.Optimizer,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The optimiser's settings, for the metadata's `optimizer` entry, and its moments, named as
+    a checkpoint holds them (`optim.*`): what `Checkpoint.restore_optimizer` puts back."""
+    state_dict = optimizer.state_dict()
+    tensors = {}
+    for index, values in state_dict["state"].items():
+        for key, value in values.items():
+            tensors[f"optim.{index}.{key}"] = torch.as_tensor(value)
+    return {"param_groups": state_dict["param_groups"]}, tensors
 
 
 def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
@@ -215,7 +313,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         tensors = load(data)
     except (SafetensorError, ValueError) as exc:
         raise CheckpointError(f"{path} is damaged ({exc})") from None
-    ckpt = Checkpoint(path=path, meta=meta, tensors=tensors)
+    ckpt = Checkpoint(path=path, meta=meta, tensors=tensors, info=CheckpointInfo.from_meta(meta))
     _check_weights(ckpt)
     return ckpt
 
@@ -224,7 +322,7 @@ def _check_weights(ckpt: Checkpoint) -> None:
     """Weights that fit the model settings exactly, and numbers a trained model can hold."""
     path = ckpt.path
     with torch.device("meta"):  # the shapes the settings imply, without allocating them
-        expected = CharRNN(ModelConfig(**ckpt.meta["model"])).state_dict()
+        expected = CharRNN(ckpt.info.model).state_dict()
     weights = ckpt.group("model")
     missing = sorted(set(expected) - set(weights))
     extra = sorted(set(weights) - set(expected))

@@ -154,17 +154,20 @@ def training_pieces(corpus: Corpus, codec: Codec, count: int) -> list[str]:
 def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[str, Any]:
     ckpt: Checkpoint = load_checkpoint(run_dir)
     run_path = Path(run_dir) if Path(run_dir).is_dir() else ckpt.path.parent
+    corpus_path = ckpt.info.corpus_path  # None in shipped models
     try:
-        corpus = Corpus.load(ckpt.meta["corpus_path"])
-    except (KeyError, RnnMusicError):
+        corpus = Corpus.load(corpus_path) if corpus_path is not None else None
+    except RnnMusicError:
+        corpus = None
+    if corpus is None:
         raise RnnMusicError(
-            f"the corpus this model was trained on ({ckpt.meta.get('corpus_path')}) is gone; "
+            f"the corpus this model was trained on ({corpus_path}) is gone; "
             "eval needs its validation split — rebuild it or train again"
-        ) from None
+        )
     codec = ckpt.codec()
     device = pick_device(config.device)
     model = ckpt.model(device)
-    train_cfg = ckpt.meta["train"]
+    settings = ckpt.info.train
 
     sample_config = SampleConfig(
         num=config.num,
@@ -177,7 +180,7 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
 
     progress("validation loss over the whole held-out split …")
     valid_loss = validation_loss(
-        model, corpus.tokens("valid"), train_cfg["batch_size"], train_cfg["seq_len"], device
+        model, corpus.tokens("valid"), settings.batch_size, settings.seq_len, device
     )
     progress("n-gram baseline (Kneser-Ney, orders 1–12) …")
     ngram = corpus_baseline(corpus)
@@ -200,7 +203,7 @@ def run_eval(run_dir: str | Path, config: EvalConfig, progress=print) -> dict[st
     result = {
         "checkpoint": str(ckpt.path),
         "codec": codec.name,
-        "step": ckpt.meta.get("step"),
+        "step": ckpt.info.step,
         "valid_bpc": valid_loss / LN2,
         "ngram_bpc": ngram.best_bpc,
         "ngram_order": ngram.best_order,

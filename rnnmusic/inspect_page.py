@@ -65,7 +65,7 @@ def inspect_run(
     full_length = len(text)
     text = text[:max_chars]
     model = ckpt.model("cpu")
-    separator = ckpt.meta.get("separator") or ckpt.codec().separator
+    separator = ckpt.info.separator or ckpt.codec().separator
     trace = trace_text(model, ckpt.vocab, separator, text)
     listed = position_cells(trace.activations, position_features(text), LISTED_CELLS)
     if cell is not None and not 0 <= cell < trace.cells:
@@ -144,11 +144,9 @@ def read_samples(path: Path) -> list[Sample]:
 
 
 def _about(ckpt: Checkpoint, input_path, shown: int, total: int) -> str:
-    model = ckpt.meta["model"]
-    step = ckpt.meta.get("step")
-    bpc = ckpt.meta.get("val_loss")
+    model, step, bpc = ckpt.info.model, ckpt.info.step, ckpt.info.val_loss
     parts = [
-        f"{model['num_layers']}×{model['hidden_size']} {model.get('cell', 'lstm').upper()}",
+        f"{model.num_layers}×{model.hidden_size} {model.cell.upper()}",
         f"step {step}" if step is not None else "",
         f"validation {bpc / math.log(2):.3f} bits/char"
         if isinstance(bpc, (int, float)) and math.isfinite(bpc)

@@ -260,7 +260,7 @@ def generate(
     dev = pick_device(device)
     model = ckpt.model(dev)
     codec = ckpt.codec()
-    separator = ckpt.meta.get("separator") or codec.separator
+    separator = ckpt.info.separator or codec.separator
     profile = ckpt.profile if config.strict else None
 
     def draw(settings: SampleConfig) -> list[str]:

@@ -28,7 +28,14 @@ from rnnmusic import distributed
 from rnnmusic.atomic_write import WriteError, append_text, make_folder, write_text
 from rnnmusic.batches import StreamBatcher, autocast, validation_loss
 from rnnmusic.bounds import number, whole
-from rnnmusic.checkpoint import Checkpoint, CheckpointWriteError, load_checkpoint, save_checkpoint
+from rnnmusic.checkpoint import (
+    Checkpoint,
+    CheckpointWriteError,
+    load_checkpoint,
+    model_tensors,
+    optimizer_state,
+    save_checkpoint,
+)
 from rnnmusic.checkpoint_meta import MAX_HIDDEN, MAX_LAYERS, MAX_SAMPLE_LENGTH
 from rnnmusic.codecs import get_codec
 from rnnmusic.corpus import Corpus
@@ -233,7 +240,7 @@ def fit(
 
 def _resumed_config(ckpt: Checkpoint, config: TrainConfig) -> TrainConfig:
     ckpt.require_resumable()
-    saved = {**ckpt.meta["train"], "max_minutes": config.max_minutes}
+    saved = {**ckpt.info.train.values, "max_minutes": config.max_minutes}
     saved.update(device=config.device, progress=config.progress)
     if config.max_steps is not None:
         saved["max_steps"] = config.max_steps
@@ -309,7 +316,7 @@ class Training:
 
     def _corpus(self, ckpt: Checkpoint | None) -> Corpus:
         if ckpt is not None:
-            return Corpus.load(ckpt.meta["corpus_path"])
+            return Corpus.load(ckpt.info.corpus_path)
         config = self.config
         path = None
         if self.world.is_main:  # one process builds; the others open what it built
@@ -337,15 +344,18 @@ class Training:
     # -- checkpoints ----------------------------------------------------------------------------
 
     def _restore(self, ckpt: Checkpoint) -> None:
-        _restore_optimizer(ckpt, self.optimizer, self.device)
-        meta = ckpt.meta
-        self.step = meta["step"]
-        self.best_val = meta.get("best_val_loss", math.inf)
-        self.last_val = meta.get("val_loss", math.inf)
-        self.elapsed_before = meta.get("elapsed_s", 0.0)
-        self.progress_before = meta.get("lr_progress", schedule_progress(self.config, self.step))
+        ckpt.restore_optimizer(self.optimizer, self.device)
+        info = ckpt.info
+        self.step = info.step
+        self.best_val, self.last_val = info.best_val_loss, info.val_loss
+        self.elapsed_before = info.elapsed_s
+        self.progress_before = (
+            info.lr_progress
+            if info.lr_progress is not None
+            else schedule_progress(self.config, self.step)
+        )
         self.progress = self.progress_before
-        if self.world.rank < meta.get("world_size", 1):  # RNG streams exist per saved rank
+        if self.world.rank < info.world_size:  # RNG streams exist per saved rank
             rng = ckpt.tensors.get(
                 f"train.rng.cpu.{self.world.rank}", ckpt.tensors.get("train.rng.cpu")
             )
@@ -386,9 +396,10 @@ class Training:
             "lr_progress": self.progress,
             "world_size": self.world.size,
         }
-        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        tensors = model_tensors(self.model)
         if kind == "last":
-            tensors.update(_optimizer_tensors(self.optimizer, meta))
+            meta["optimizer"], moments = optimizer_state(self.optimizer)
+            tensors.update(moments)
             tensors.update({f"train.state.{i}": s for i, s in enumerate(full_state)})
             for rank, rng in enumerate(rngs):
                 tensors[f"train.rng.cpu.{rank}"] = rng
@@ -571,22 +582,3 @@ def _default_sample_length(corpus: Corpus) -> int:
 
 def _adam_options(device: torch.device) -> dict:
     return {"fused": True} if device.type == "cuda" else {"foreach": True}
-
-
-def _optimizer_tensors(optimizer: torch.optim.Optimizer, meta: dict) -> dict[str, torch.Tensor]:
-    state_dict = optimizer.state_dict()
-    meta["optimizer"] = {"param_groups": state_dict["param_groups"]}
-    tensors = {}
-    for index, values in state_dict["state"].items():
-        for key, value in values.items():
-            tensors[f"optim.{index}.{key}"] = torch.as_tensor(value)
-    return tensors
-
-
-def _restore_optimizer(ckpt: Checkpoint, optimizer: torch.optim.Optimizer, device) -> None:
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for name, tensor in ckpt.group("optim").items():
-        index, key = name.split(".", 1)
-        state.setdefault(int(index), {})[key] = tensor if key == "step" else tensor.to(device)
-    groups = ckpt.meta["optimizer"]["param_groups"]
-    optimizer.load_state_dict({"state": state, "param_groups": groups})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import struct
 
@@ -13,6 +14,7 @@ from safetensors.torch import save_file
 
 from rnnmusic.checkpoint import load_checkpoint, save_checkpoint
 from rnnmusic.errors import CheckpointError
+from rnnmusic.model import ModelConfig
 from rnnmusic.train import fit
 
 
@@ -49,6 +51,32 @@ def test_round_trip_keeps_weights_and_metadata(run_dir, tmp_path):
     raw = copy.read_bytes()
     header = json.loads(raw[8 : 8 + struct.unpack("<Q", raw[:8])[0]])
     assert json.loads(header["__metadata__"]["rnnmusic"])["codec"] == "text"
+
+
+def test_metadata_is_read_through_its_typed_fields(run_dir, tmp_path):
+    last = load_checkpoint(run_dir / "last.safetensors")
+    info, meta = last.info, last.meta
+    assert (info.codec, info.vocab, info.step, info.kind) == ("text", meta["vocab"], 10, "last")
+    assert info.model == ModelConfig(**meta["model"])
+    assert (info.train.batch_size, info.train.seq_len) == (16, 32)
+    assert info.corpus_path == meta["corpus_path"] and info.separator == meta["separator"]
+    assert info.default_sample_length == meta["default_sample_length"]
+    assert (info.val_loss, info.best_val_loss) == (meta["val_loss"], meta["best_val_loss"])
+    assert info.optimizer_groups == meta["optimizer"]["param_groups"]
+    assert info.world_size == 1 and info.lr_progress == meta["lr_progress"]
+    # a shipped-style file holds only what sampling needs: the rest reads as never recorded
+    keep = ("codec", "vocab", "model")
+    bare = load_checkpoint(
+        _rewrite(
+            run_dir / "best.safetensors",
+            tmp_path / "bare.safetensors",
+            mutate_meta=lambda m: [m.pop(k) for k in list(m) if k not in keep],
+        )
+    ).info
+    assert (bare.step, bare.train, bare.corpus_path, bare.separator, bare.profile) == (None,) * 5
+    assert (bare.codec_options, bare.default_sample_length, bare.world_size) == ({}, 2000, 1)
+    assert bare.val_loss == bare.best_val_loss == math.inf and bare.elapsed_s == 0.0
+    assert bare.optimizer_groups is None and bare.lr_progress is None
 
 
 def test_pickle_checkpoints_are_refused_without_unpickling(tmp_path):
