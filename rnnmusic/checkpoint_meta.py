@@ -69,6 +69,12 @@ class Str:
 
 
 @dataclass(frozen=True)
+class Bool:
+    def check(self, value: Any) -> str | None:
+        return None if type(value) is bool else f"must be true or false, not {_shown(value)}"
+
+
+@dataclass(frozen=True)
 class Dict:
     def check(self, value: Any) -> str | None:
         return None if isinstance(value, dict) else f"must be an object, not {_shown(value)}"
@@ -109,6 +115,7 @@ MODEL = {
     "dropout": Number(0, 0.999),
     "cell": Str(8, CELLS),
 }
+MODEL_OPTIONAL = {"tie_weights": Bool()}  # absent in checkpoints written before it existed
 CODEC_OPTION_TYPES = (str, int, float, bool, type(None))
 
 
@@ -130,7 +137,10 @@ def check_meta(meta: Any, path: Path) -> dict[str, Any]:
                 f"{path}: its model settings lack {key!r}; the checkpoint is damaged"
             )
         _apply(rule, model[key], f"model.{key}", path)
-    unknown = sorted(set(model) - set(MODEL))
+    for key, rule in MODEL_OPTIONAL.items():
+        if key in model:
+            _apply(rule, model[key], f"model.{key}", path)
+    unknown = sorted(set(model) - set(MODEL) - set(MODEL_OPTIONAL))
     if unknown:
         raise CheckpointError(f"{path}: its model settings hold an unknown field {unknown[0]!r}")
     if model["vocab_size"] != len(meta["vocab"]):

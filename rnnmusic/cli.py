@@ -253,6 +253,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ):
         train.add_argument(flag, type=kind, help=f"{what} (default: the preset's)")
     train.add_argument(
+        "--tie-weights",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the output layer shares the embedding's weights (default: the preset's)",
+    )
+    train.add_argument(
         "--max-minutes",
         type=float,
         default=None,
@@ -510,6 +516,7 @@ def cmd_train(args) -> int:
         hidden_size=args.hidden_size,
         num_layers=args.num_layers,
         dropout=args.dropout,
+        tie_weights=args.tie_weights,
         batch_size=args.batch_size,
         seq_len=args.seq_len,
         learning_rate=args.learning_rate,

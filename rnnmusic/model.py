@@ -25,6 +25,7 @@ class ModelConfig:
     num_layers: int = 2
     dropout: float = 0.0
     cell: str = "lstm"
+    tie_weights: bool = False  # the output layer reads the embedding's matrix (Press & Wolf)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +48,8 @@ class CharRNN(nn.Module):
         )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        if config.tie_weights:  # one V×H matrix: measured 0.08 bits/char lower on abc (BENCHMARKS)
+            self.head.weight = self.embed.weight
         if config.cell == "lstm":  # forget-gate bias 1: remember by default (Jozefowicz et al.)
             with torch.no_grad():
                 h = config.hidden_size

@@ -21,6 +21,7 @@ class Preset:
     max_steps: int
     eval_every: int
     about: str
+    tie_weights: bool = False
 
 
 PRESETS: dict[str, Preset] = {

@@ -86,6 +86,7 @@ class TrainConfig:
     hidden_size: int | None = None  # None: the preset's
     num_layers: int | None = None
     dropout: float | None = None
+    tie_weights: bool | None = None  # None: the preset's
     cell: str = "lstm"
     batch_size: int | None = None
     seq_len: int | None = None
@@ -242,6 +243,7 @@ def _resumed_config(ckpt: Checkpoint, config: TrainConfig) -> TrainConfig:
     ckpt.require_resumable()
     saved = {**ckpt.info.train.values, "max_minutes": config.max_minutes}
     saved.update(device=config.device, progress=config.progress)
+    saved["tie_weights"] = ckpt.info.model.tie_weights  # the saved model's own shape wins
     if config.max_steps is not None:
         saved["max_steps"] = config.max_steps
     resumed = TrainConfig(**{f.name: saved[f.name] for f in fields(TrainConfig) if f.name in saved})
@@ -285,6 +287,7 @@ class Training:
             num_layers=config.num_layers,
             dropout=config.dropout,
             cell=config.cell,
+            tie_weights=config.tie_weights,
         )
         self.model = ckpt.model(self.device) if ckpt else CharRNN(self.model_config).to(self.device)
         self.net = self.model
@@ -333,7 +336,9 @@ class Training:
         mc, b = self.model_config, self.batcher
         processes = f" × {self.world.size} processes" if self.world.active else ""
         print(
-            f"training a {mc.num_layers}×{mc.hidden_size} {mc.cell.upper()} "
+            f"training a {mc.num_layers}×{mc.hidden_size} {mc.cell.upper()}"
+            + (" (tied weights)" if mc.tie_weights else "")
+            + " "
             f"({self.model.num_parameters():,} parameters) on {self.device}{processes} — "
             f"{len(b.tokens):,} training characters, vocabulary {len(self.vocab)}, "
             f"batch {b.batch_size}×{b.seq_len}, preset {self.config.preset}, "

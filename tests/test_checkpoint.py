@@ -124,6 +124,21 @@ def test_inconsistent_checkpoints_are_refused(run_dir, tmp_path):
         load_checkpoint(_rewrite(src, tmp_path / "b.safetensors", mutate_meta=short_vocab)).model()
 
 
+def test_tied_weights_are_optional_metadata_and_checked(run_dir, tmp_path):
+    src = run_dir / "best.safetensors"
+    older = _rewrite(  # written before weight tying existed
+        src, tmp_path / "old.safetensors", mutate_meta=lambda m: m["model"].pop("tie_weights")
+    )
+    model = load_checkpoint(older).model()
+    assert not model.config.tie_weights and model.head.weight is not model.embed.weight
+
+    def says_yes(meta):
+        meta["model"]["tie_weights"] = "yes"
+
+    with pytest.raises(CheckpointError, match="tie_weights.*true or false"):
+        load_checkpoint(_rewrite(src, tmp_path / "yes.safetensors", mutate_meta=says_yes))
+
+
 def test_newer_format_versions_are_refused(run_dir, tmp_path):
     ckpt = load_checkpoint(run_dir / "best.safetensors")
     meta = dict(ckpt.meta, format_version=99)

@@ -53,6 +53,26 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed.last_val_loss == pytest.approx(straight.last_val_loss, abs=1e-6)
 
 
+def test_tied_weights_train_resume_exactly_and_stay_tied(tmp_path):
+    """`--tie-weights`: the output layer is the embedding's matrix, in training, in the file and
+    after a resume, which carries on exactly as an uninterrupted run."""
+    corpus = counting_corpus(tmp_path / "count.txt")
+    straight = fit(tiny_config(corpus, tmp_path / "straight", tie_weights=True, max_steps=40))
+    fit(
+        tiny_config(corpus, tmp_path / "resumed", tie_weights=True, max_steps=40),
+        stop_when=lambda step: step == 17,
+    )
+    resumed = fit(tiny_config(corpus, None, max_steps=None), resume=tmp_path / "resumed")
+    assert resumed.last_val_loss == pytest.approx(straight.last_val_loss, abs=1e-6)
+    ckpt = load_checkpoint(tmp_path / "resumed" / "last.safetensors")
+    model = ckpt.model()
+    assert ckpt.info.model.tie_weights and model.head.weight is model.embed.weight
+    untied = fit(tiny_config(corpus, tmp_path / "untied", tie_weights=False, max_steps=5))
+    plain = load_checkpoint(untied.run_dir / "last.safetensors").model()
+    assert model.num_parameters() == plain.num_parameters() - plain.head.weight.numel()
+    assert len(generate(ckpt, SampleConfig(num=2, length=20, seed=3))) == 2
+
+
 def test_same_seed_same_samples_and_different_seeds_differ(tmp_path):
     corpus = counting_corpus(tmp_path / "count.txt")
     fit(tiny_config(corpus, tmp_path / "run"))
