@@ -103,6 +103,7 @@ OPTIONAL = {
     "elapsed_s": Number(0),
     "world_size": Int(1, 1 << 16),
     "optimizer": Dict(),
+    "lr_progress": Number(0, 1),  # how far the learning-rate decay has come
     "rnnmusic_version": Str(),
     "torch_version": Str(),
     "checksum": Str(32),
@@ -115,7 +116,11 @@ MODEL = {
     "dropout": Number(0, 0.999),
     "cell": Str(8, CELLS),
 }
-MODEL_OPTIONAL = {"tie_weights": Bool()}  # absent in checkpoints written before it existed
+MODEL_OPTIONAL = {"tie_weights": Bool()}
+TRAIN = {  # the settings eval reads from `train` (the rest are checked when a run resumes)
+    "batch_size": Int(1, 1 << 16),
+    "seq_len": Int(1, 1 << 16),
+}  # absent in checkpoints written before it existed
 CODEC_OPTION_TYPES = (str, int, float, bool, type(None))
 
 
@@ -148,6 +153,9 @@ def check_meta(meta: Any, path: Path) -> dict[str, Any]:
             f"{path}: its vocabulary has {len(meta['vocab'])} characters but the model was "
             f"built for {model['vocab_size']}; the checkpoint is inconsistent"
         )
+    for key, rule in TRAIN.items():
+        if key in meta.get("train", {}):
+            _apply(rule, meta["train"][key], f"train.{key}", path)
     for name, value in meta.get("codec_options", {}).items():
         if not isinstance(value, CODEC_OPTION_TYPES):
             raise CheckpointError(f"{path}: codec option {name!r} is {_shown(value)}, not a value")

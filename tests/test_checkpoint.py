@@ -139,6 +139,29 @@ def test_tied_weights_are_optional_metadata_and_checked(run_dir, tmp_path):
         load_checkpoint(_rewrite(src, tmp_path / "yes.safetensors", mutate_meta=says_yes))
 
 
+@pytest.mark.parametrize(
+    "field, value, problem",
+    [
+        ("lr_progress", 7.5, "'lr_progress' must lie between 0 and 1"),
+        ("lr_progress", "half", "'lr_progress' must be a number"),
+        ("batch_size", 10**9, "'train.batch_size' must lie between 1 and 65,536"),
+        ("seq_len", "100", "'train.seq_len' must be a whole number"),
+    ],
+)
+def test_settings_eval_and_resume_read_are_checked_on_load(
+    run_dir, tmp_path, field, value, problem
+):
+    """eval reads the training batch and sequence length to score the validation split; a
+    shared file asking for a billion streams is refused when it loads, with the field named."""
+
+    def set_field(meta):
+        (meta if field == "lr_progress" else meta["train"])[field] = value
+
+    src = run_dir / "last.safetensors"
+    with pytest.raises(CheckpointError, match=problem):
+        load_checkpoint(_rewrite(src, tmp_path / "bad.safetensors", mutate_meta=set_field))
+
+
 def test_newer_format_versions_are_refused(run_dir, tmp_path):
     ckpt = load_checkpoint(run_dir / "best.safetensors")
     meta = dict(ckpt.meta, format_version=99)
