@@ -200,7 +200,7 @@ def write_golden_inputs() -> None:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     band_file(GOLDEN / "band.mid")
     (GOLDEN / "running-status.mid").write_bytes(running_status_file())
-    from rnnmusic.codecs.midi_events.chorales import chorale_scores, convert_chorale
+    from rnnmusic.codecs.midi_events.corpus import chorale_scores, convert_chorale
 
     source = next(p for p in chorale_scores() if p.stem == "bwv66.6")
     convert_chorale(source, GOLDEN / "chorale-bwv66.6.mid")
