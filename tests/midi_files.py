@@ -1,6 +1,6 @@
 """MIDI files for the midi-events tests, built here byte by byte or with mido, so every quirk the
 codec must read (running status, zero-velocity note-offs, SMPTE time, type 2, …) is really in the
-file. `python tests/midi_files.py` rewrites the golden inputs in codecs/midi-events/golden/."""
+file. `python tests/midi_files.py` rewrites the golden inputs in codecs/midi_events/golden/."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import mido
 import pretty_midi
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "codecs" / "midi-events" / "golden"
+GOLDEN = ROOT / "codecs" / "midi_events" / "golden"
 
 
 # -- raw Standard MIDI File bytes ---------------------------------------------------------------

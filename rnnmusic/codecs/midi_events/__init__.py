@@ -1,5 +1,5 @@
 """The `midi-events` codec (note on, note off, wait one tick) and its default corpus, the Bach
-chorales that ship with music21. The format is specified in `codecs/midi-events/README.md`.
+chorales that ship with music21. The format is specified in `codecs/midi_events/README.md`.
 
 Modules, in the roles every codec package shares (ARCHITECTURE.md, "A codec package"): codec (the
 Codec class), alphabet (the text's characters and how each event is spelled), encoder and decoder
