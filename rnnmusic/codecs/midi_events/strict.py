@@ -113,7 +113,9 @@ class MidiEventsConstraint(Constraint):
         done = [syntax.is_done(s) for s in order]
         self.is_done = torch.tensor(done + [False])
         # the start of a bar after the first, where a pickup's meter must give way
-        self.later_bar = torch.tensor([s[0] == "bar" and not s[1] for s in order] + [False])
+        self.later_bar = torch.tensor(
+            [s.kind == "bar" and not s.first_bar for s in order] + [False]
+        )
         self.distance = torch.tensor(distances_to_end(rows, done) + [UNREACHABLE])
         finite = self.distance[self.distance < UNREACHABLE]
         self.longest_finish = int(finite.max()) if finite.numel() else 0
