@@ -36,7 +36,7 @@ from rnnmusic.codecs.abc.agreement import (
     tune_abc,
 )
 from rnnmusic.codecs.abc.clients import note_onsets
-from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
+from rnnmusic.codecs.abc.corpus import folk_abc_files
 from rnnmusic.codecs.abc.play import midi_file, perform
 from rnnmusic.codecs.abc.roundtrip import in_sample
 

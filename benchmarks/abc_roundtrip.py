@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import asdict
 
 from rnnmusic.codecs.abc.clients import abc2midi_available
-from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
+from rnnmusic.codecs.abc.corpus import folk_abc_files
 from rnnmusic.codecs.abc.roundtrip import check_file
 
 

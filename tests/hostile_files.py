@@ -28,7 +28,7 @@ from rnnmusic.midi_input import read_midi, read_music
 from rnnmusic.paths import music21_corpus_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-MIDI_GOLDEN = ROOT / "codecs" / "midi-events" / "golden"
+MIDI_GOLDEN = ROOT / "codecs" / "midi_events" / "golden"
 ABC_GOLDEN = ROOT / "codecs" / "abc" / "golden"
 TAB_GOLDEN = ROOT / "codecs" / "tab" / "golden"
 PROJECT_TABS = ROOT / "corpora" / "tabs"

@@ -15,7 +15,7 @@ MIDI_SUFFIXES = (".mid", ".midi")
 _DELIBERATE: set[Path] = set()
 # Known and not yet fixed: music21's MIDI writer, which converts the built-in bach-chorales source
 # into the cache, leaves a note sounding where a part repeats a pitch before its note ends (2 of
-# the 409 chorales: bwv299, bwv315; midi_events/chorales.py). Left out here so the check guards
+# the 409 chorales: bwv299, bwv315; midi_events/corpus.py). Left out here so the check guards
 # everything else; the midi-events reader copes with such files.
 KNOWN_UNENDED = ("sources/bach-chorales/",)
 

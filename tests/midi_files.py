@@ -1,6 +1,6 @@
 """MIDI files for the midi-events tests, built here byte by byte or with mido, so every quirk the
 codec must read (running status, zero-velocity note-offs, SMPTE time, type 2, …) is really in the
-file. `python tests/midi_files.py` rewrites the golden inputs in codecs/midi-events/golden/."""
+file. `python tests/midi_files.py` rewrites the golden inputs in codecs/midi_events/golden/."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import mido
 import pretty_midi
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "codecs" / "midi-events" / "golden"
+GOLDEN = ROOT / "codecs" / "midi_events" / "golden"
 
 
 # -- raw Standard MIDI File bytes ---------------------------------------------------------------
@@ -200,7 +200,7 @@ def write_golden_inputs() -> None:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     band_file(GOLDEN / "band.mid")
     (GOLDEN / "running-status.mid").write_bytes(running_status_file())
-    from rnnmusic.codecs.midi_events.chorales import chorale_scores, convert_chorale
+    from rnnmusic.codecs.midi_events.corpus import chorale_scores, convert_chorale
 
     source = next(p for p in chorale_scores() if p.stem == "bwv66.6")
     convert_chorale(source, GOLDEN / "chorale-bwv66.6.mid")

@@ -15,7 +15,7 @@ from outside_programs import have
 
 from rnnmusic.codecs.abc import AbcCodec
 from rnnmusic.codecs.abc.clients import music21_notes
-from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
+from rnnmusic.codecs.abc.corpus import folk_abc_files
 from rnnmusic.corpus import Corpus
 
 REAL_FILES = [

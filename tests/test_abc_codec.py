@@ -10,7 +10,7 @@ import pytest
 
 from rnnmusic.codecs.abc import AbcCodec
 from rnnmusic.codecs.abc.clients import music21_notes
-from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
+from rnnmusic.codecs.abc.corpus import folk_abc_files
 from rnnmusic.errors import CodecError, RnnMusicError
 
 GOLDEN = Path(__file__).resolve().parent.parent / "codecs" / "abc" / "golden"

@@ -19,7 +19,7 @@ from midi_checks import deliberately_broken, unended_notes
 from rnnmusic.codecs.abc import AbcCodec
 from rnnmusic.codecs.abc.agreement import corpus_tunes, first_difference, notes_of, tune_abc
 from rnnmusic.codecs.abc.clients import abc2midi_available, abc2midi_onsets, note_onsets
-from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
+from rnnmusic.codecs.abc.corpus import folk_abc_files
 from rnnmusic.codecs.abc.play import perform
 
 TICKS = 480

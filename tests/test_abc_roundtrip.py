@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from rnnmusic.codecs.abc.clients import abc2midi_available
-from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
+from rnnmusic.codecs.abc.corpus import folk_abc_files
 from rnnmusic.codecs.abc.roundtrip import check_file
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from untrained import strict_samples, untrained_model
 
 from rnnmusic.codecs import get_codec
 from rnnmusic.codecs.abc.clients import abc2midi_errors, music21_notes
-from rnnmusic.codecs.abc.folk_corpus import folk_abc_files
-from rnnmusic.codecs.abc.grammar import AbcGrammar
+from rnnmusic.codecs.abc.corpus import folk_abc_files
+from rnnmusic.codecs.abc.strict_grammar import AbcGrammar
 from rnnmusic.constraints import TableConstraint
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.profile import profile_of

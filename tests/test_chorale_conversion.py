@@ -12,7 +12,7 @@ import mido
 import pytest
 
 from rnnmusic.codecs import get_codec
-from rnnmusic.codecs.midi_events.chorales import _give_pickup_its_bar, chorale_scores
+from rnnmusic.codecs.midi_events.corpus import _give_pickup_its_bar, chorale_scores
 from rnnmusic.codecs.midi_events.score_midi import has_endings, playing_order, score_to_midi
 
 EVERY = 5  # chorales are taken from every fifth of the 409 until enough are found

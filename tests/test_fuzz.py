@@ -137,7 +137,7 @@ GOLDEN = ROOT / "codecs"
 def _seed_texts(codec: str) -> list[str]:
     """What the codec's encoder writes (and, for midi-events, a sampled text with repairs)."""
     if codec == "midi-events":
-        folder = GOLDEN / "midi-events" / "golden"
+        folder = GOLDEN / "midi_events" / "golden"
         names = ("chorale-bwv66.6.txt", "band.velocity-bins-8.txt", "running-status.txt")
         return [(folder / n).read_text(encoding="utf-8") for n in (*names, "sampled.txt")]
     if codec == "abc":

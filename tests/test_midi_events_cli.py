@@ -11,7 +11,7 @@ import pytest
 from conftest import assert_user_error, run_cli
 from midi_files import GOLDEN, beat_notes
 
-from rnnmusic.codecs.midi_events.chorales import chorale_scores, convert_chorales
+from rnnmusic.codecs.midi_events.corpus import chorale_scores, convert_chorales
 
 CHORALES = ["bwv10.7", "bwv101.7", "bwv110.7", "bwv13.6", "bwv102.7", "bwv127.5"]
 

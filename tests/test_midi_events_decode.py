@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnmusic.codecs import get_codec
-from rnnmusic.codecs.midi_events import grammar
+from rnnmusic.codecs.midi_events import alphabet
 from rnnmusic.codecs.midi_events.score import Note, Score, VelocityBins, resolve_overlaps
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -22,7 +22,7 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 # Pieces of the vocabulary a sampler emits: whole events and loose characters of the grammar.
 EVENTS = [".", ".", ".", ".", "\n", " ", "@D", "@0", "@33", "@128", "@", "v3", "vF", "v", "T96"]
 EVENTS += ["T0", "T", "M4/4", "M3/8", "M5/6", "M/", "+", "-", "c", "_", "9", "x", "\t", "é"]
-EVENTS += [s + grammar.pitch_name(p) for s in "+-" for p in (0, 36, 60, 61, 64, 67, 127)]
+EVENTS += [s + alphabet.pitch_name(p) for s in "+-" for p in (0, 36, 60, 61, 64, 67, 127)]
 VOCABULARY_TEXT = st.lists(st.sampled_from(EVENTS), max_size=120).map("".join)
 PIECE_SHAPED = st.lists(st.sampled_from(EVENTS[:14] + EVENTS[28:]), max_size=200).map(
     lambda parts: "T120 M4/4\n" + "".join(parts)
@@ -65,7 +65,7 @@ def test_no_note_on_is_lost_without_a_repair(text):
     """Each well-formed note-on either starts a note of the written file or has a repair."""
     piece, _ = write_and_read_back(get_codec("midi-events"), text)
     note_ons = [
-        m for m in NOTE_ON_EVENT.finditer(text) if grammar.parse_pitch(*m.groups()) is not None
+        m for m in NOTE_ON_EVENT.finditer(text) if alphabet.parse_pitch(*m.groups()) is not None
     ]
     assert len(piece.score.notes) + len(piece.repairs) >= len(note_ons)
     assert all(note.end > note.start for note in piece.score.notes)
@@ -73,7 +73,7 @@ def test_no_note_on_is_lost_without_a_repair(text):
 
 # -- the text of any score decodes back to it ---------------------------------------------------
 
-INSTRUMENTS = st.sampled_from([0, 0, 0, 33, 48, 127, grammar.DRUMS])
+INSTRUMENTS = st.sampled_from([0, 0, 0, 33, 48, 127, alphabet.DRUMS])
 
 
 @st.composite
@@ -103,7 +103,7 @@ def scores(draw) -> tuple[Score, int]:
     change_ticks = draw(st.lists(st.integers(1, max(1, end - 1)), max_size=3, unique=True))
     tempos = [(0, draw(st.integers(4, 999)))]
     tempos += [(t, draw(st.integers(4, 999))) for t in sorted(change_ticks) if t < end]
-    meter = st.tuples(st.integers(1, 99), st.sampled_from(grammar.METER_DENOMINATORS))
+    meter = st.tuples(st.integers(1, 99), st.sampled_from(alphabet.METER_DENOMINATORS))
     meters = [(0, *draw(meter))]
     meters += [(t, *draw(meter)) for t in sorted(draw(st.sets(st.integers(1, end), max_size=2)))]
     return Score(ticks_per_beat, notes, tempos, meters), bins

@@ -1,4 +1,4 @@
-"""The golden files in codecs/midi-events/golden pin the format: each input .mid must give the
+"""The golden files in codecs/midi_events/golden pin the format: each input .mid must give the
 expected .txt, which must decode cleanly to the expected .mid, byte for byte.
 
 After a deliberate format change, rewrite the expectations with

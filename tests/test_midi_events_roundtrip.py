@@ -11,7 +11,7 @@ import pytest
 from midi_files import GOLDEN, band_file, beat_notes, second_notes, tempo_change_file
 
 from rnnmusic.codecs import get_codec
-from rnnmusic.codecs.midi_events.chorales import chorale_scores, convert_chorales
+from rnnmusic.codecs.midi_events.corpus import chorale_scores, convert_chorales
 
 CHORALES = ["bwv1.6", "bwv10.7", "bwv101.7", "bwv110.7", "bwv13.6"]
 

@@ -24,7 +24,7 @@ def _pieces_for(codec: str, folder: Path) -> Path:
     """A small folder of real pieces of the codec's kind."""
     folder.mkdir()
     if codec == "midi-events":
-        from rnnmusic.codecs.midi_events.chorales import chorale_scores, convert_chorale
+        from rnnmusic.codecs.midi_events.corpus import chorale_scores, convert_chorale
 
         for score in chorale_scores()[:16]:
             convert_chorale(score, folder / f"{score.stem}.mid")

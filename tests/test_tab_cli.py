@@ -13,7 +13,7 @@ import pytest
 from outside_programs import have
 
 from rnnmusic.codecs import get_codec
-from rnnmusic.codecs.tab.source import ABC_COLLECTIONS, folk_tab_files
+from rnnmusic.codecs.tab.corpus import ABC_COLLECTIONS, folk_tab_files
 from rnnmusic.sources import get_source
 
 ROOT = Path(__file__).resolve().parent.parent

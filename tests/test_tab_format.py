@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnmusic.codecs import get_codec
+from rnnmusic.codecs.tab.alphabet import FRET_CHARS
+from rnnmusic.codecs.tab.decoder import parse_text
+from rnnmusic.codecs.tab.encoder import format_tab
 from rnnmusic.codecs.tab.gp_writer import for_guitar_pro
-from rnnmusic.codecs.tab.grammar import format_tab, parse_text
-from rnnmusic.codecs.tab.model import FRET_CHARS, TabNote
+from rnnmusic.codecs.tab.model import TabNote
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "codecs" / "tab" / "golden"

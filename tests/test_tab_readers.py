@@ -23,9 +23,9 @@ from gp_readers import (
 )
 
 from rnnmusic.codecs import get_codec
+from rnnmusic.codecs.tab.encoder import format_tab
 from rnnmusic.codecs.tab.gp import parse_gp
 from rnnmusic.codecs.tab.gp_rhythm import MAX_BEATS
-from rnnmusic.codecs.tab.grammar import format_tab
 from rnnmusic.codecs.tab.model import STANDARD, TabNote, tab_from_notes
 
 ROOT = Path(__file__).resolve().parent.parent

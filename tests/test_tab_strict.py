@@ -13,9 +13,9 @@ import torch
 from untrained import strict_samples, untrained_model
 
 from rnnmusic.codecs import get_codec
-from rnnmusic.codecs.tab.constraint import TabConstraint
+from rnnmusic.codecs.tab.encoder import format_tab
 from rnnmusic.codecs.tab.gp_writer import for_guitar_pro
-from rnnmusic.codecs.tab.grammar import format_tab
+from rnnmusic.codecs.tab.strict import TabConstraint
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.sample import SampleConfig, sample_texts
 

@@ -12,6 +12,7 @@ from rnnmusic.codecs.abc.profile import count_notes, piece_facts
 from rnnmusic.codecs.abc.reader import read_abc_text, split_tunes
 from rnnmusic.codecs.abc.transpose import all_keys, to_plain_key
 from rnnmusic.codecs.abc.tune import Tune, without_chord_symbols
+from rnnmusic.codecs.abc.writer import abc_document, write_tune
 from rnnmusic.codecs.base import Codec, Option, Piece, Pieces, Source
 from rnnmusic.errors import CodecError
 from rnnmusic.profile import CorpusProfile, PieceFacts
@@ -32,7 +33,7 @@ class AbcPiece(Piece):
 
     def abc(self, title: str = "rnnmusic sample", number: int = 1) -> str:
         """A complete ABC tune that abc2midi, EasyABC, abcjs and music21 read."""
-        return f"X:{number}\nT:{title}\n{self.text}\n"
+        return abc_document(self.text, title, number)
 
 
 class AbcCodec(Codec):
@@ -67,7 +68,7 @@ class AbcCodec(Codec):
 
     @classmethod
     def sources(cls) -> tuple[Source, ...]:
-        from rnnmusic.codecs.abc.folk_corpus import FOLK_ABC
+        from rnnmusic.codecs.abc.corpus import FOLK_ABC
 
         return (FOLK_ABC,)
 
@@ -125,8 +126,8 @@ class AbcCodec(Codec):
 
     def grammar(self, profile: CorpusProfile | None = None):
         """`generate --strict`: only tunes that decode unchanged and that music21 and abc2midi
-        read (see grammar.py)."""
-        from rnnmusic.codecs.abc.grammar import AbcGrammar
+        read (see strict_grammar.py)."""
+        from rnnmusic.codecs.abc.strict_grammar import AbcGrammar
 
         return AbcGrammar(profile)
 
@@ -169,17 +170,11 @@ class AbcCodec(Codec):
     def write(self, piece: Piece, path: str | Path) -> None:
         """`.abc` as text; `.mid` through the codec's own player, which plays what abc2midi
         plays (repeats, grace notes, ornaments, chord symbols: see play/)."""
-        ext = self.check_output(path)
+        self.check_output(path)
         if not isinstance(piece, AbcPiece) or piece.tune is None:
             piece = self.decode(piece.text)
         assert piece.tune is not None
-        title = f"rnnmusic sample {_sample_number(path)}"
-        if ext == ".abc":
-            Path(path).write_text(piece.abc(title, 1), encoding="utf-8")
-            return
-        from rnnmusic.codecs.abc.play import write_tune_midi
-
-        write_tune_midi(piece.tune, path, title, chord_symbols=self.chord_symbols)
+        write_tune(piece.text, piece.tune, path, chord_symbols=self.chord_symbols)
 
 
 def melody_key(piece: str) -> str:
@@ -195,9 +190,3 @@ def melody_key(piece: str) -> str:
         elif match.group("rest"):
             parts.append(match.group("rest"))
     return " ".join(parts)
-
-
-def _sample_number(path: str | Path) -> int:
-    """`song-3.mid` is sample 3 (generate --num N names files so); anything else is sample 1."""
-    match = re.search(r"-(\d{1,6})$", Path(path).stem)
-    return int(match.group(1)) if match else 1

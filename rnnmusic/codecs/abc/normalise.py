@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rnnmusic.codecs.abc.alphabet import token
 from rnnmusic.codecs.abc.fields import (
     DEFAULT_KEY,
     DEFAULT_LENGTH,
@@ -20,7 +21,6 @@ from rnnmusic.codecs.abc.fields import (
     salvage_meter,
 )
 from rnnmusic.codecs.abc.reader import RawTune
-from rnnmusic.codecs.abc.syntax import token
 from rnnmusic.codecs.abc.tune import FIELD_LINE, Tune, clean_body
 
 MAX_TUNE_CHARS = 100_000  # the longest tune in the built-in corpus has under 2,000

@@ -1,4 +1,4 @@
-"""Strict sampling for ABC: the grammar's state machine (grammar.py) plus bars that fill the
+"""Strict sampling for ABC: the grammar's state machine (strict_grammar.py) plus bars that fill the
 meter.
 
 A tune whose bars hold 5/8, 7/8 and 6/8 in 6/8 is valid ABC and not a jig. The grammar cannot
@@ -33,7 +33,8 @@ from fractions import Fraction
 
 import torch
 
-from rnnmusic.codecs.abc.grammar import (
+from rnnmusic.codecs.abc.profile import STEP_RANGE, step
+from rnnmusic.codecs.abc.strict_grammar import (
     _LENGTHS,
     ACCIDENTALS,
     BROKEN,
@@ -46,7 +47,6 @@ from rnnmusic.codecs.abc.grammar import (
     NOTE_LETTERS,
     AbcGrammar,
 )
-from rnnmusic.codecs.abc.profile import STEP_RANGE, step
 from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.profile import TYPICAL, CorpusProfile, drawn_sizes

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from rnnmusic.codecs.abc.alphabet import MAX_OCTAVE, MIN_OCTAVE, Note, Token, token
 from rnnmusic.codecs.abc.fields import FIFTHS, LETTERS, MODES, NATURAL_SEMITONES, Key, parse_key
-from rnnmusic.codecs.abc.syntax import MAX_OCTAVE, MIN_OCTAVE, Note, Token, token
 from rnnmusic.codecs.abc.tune import Tune
 
 

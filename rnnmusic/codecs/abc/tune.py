@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rnnmusic.codecs.abc.alphabet import NOTE_LIKE, Token, bar_token, lex_line, token
 from rnnmusic.codecs.abc.fields import Key, parse_key, parse_length, parse_meter
-from rnnmusic.codecs.abc.syntax import NOTE_LIKE, Token, bar_token, lex_line, token
 
 FIELD_LINE = re.compile(r"^([A-Za-z+]):(?![|:])(.*)$")
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnmusic.codecs.base import Codec, Option, Piece, Source
+from rnnmusic.codecs.midi_events.alphabet import MAX_VELOCITY_BINS
 from rnnmusic.codecs.midi_events.decoder import decode_text
 from rnnmusic.codecs.midi_events.encoder import encode_score
-from rnnmusic.codecs.midi_events.grammar import MAX_VELOCITY_BINS
 from rnnmusic.codecs.midi_events.profile import piece_facts
 from rnnmusic.codecs.midi_events.reader import Selection, read_midi_file, scores_from_midi
 from rnnmusic.codecs.midi_events.score import Score, VelocityBins
@@ -55,7 +55,7 @@ class MidiEventsCodec(Codec):
 
     @classmethod
     def sources(cls) -> tuple[Source, ...]:
-        from rnnmusic.codecs.midi_events.chorales import BACH_CHORALES
+        from rnnmusic.codecs.midi_events.corpus import BACH_CHORALES
 
         return (BACH_CHORALES,)
 
@@ -99,8 +99,8 @@ class MidiEventsCodec(Codec):
 
     def constraint(self, vocab: list[str], profile: CorpusProfile | None = None):
         """`generate --strict`: only text that decodes with zero repairs, with the settings
-        and sizes of the training pieces (see constraint.py)."""
-        from rnnmusic.codecs.midi_events.constraint import MidiEventsConstraint
+        and sizes of the training pieces (see strict.py)."""
+        from rnnmusic.codecs.midi_events.strict import MidiEventsConstraint
 
         return MidiEventsConstraint(vocab, self.ticks_per_beat, self.velocity_bins, profile)
 

@@ -3,12 +3,12 @@ every fix is one line in the repairs (the sampler emits arbitrary text, and eval
 how much had to be repaired).
 
 The reader goes left to right; the first character of an event says which event it is (see
-`grammar`). Spaces and bar lines are layout and never change the timing.
+`alphabet`). Spaces and bar lines are layout and never change the timing.
 """
 
 from __future__ import annotations
 
-from rnnmusic.codecs.midi_events import grammar
+from rnnmusic.codecs.midi_events import alphabet
 from rnnmusic.codecs.midi_events.score import (
     DEFAULT_VELOCITY,
     MELODIC_CHANNELS,
@@ -29,7 +29,7 @@ class _Decoder:
         self.repairs: list[str] = []
         self.tick = 0
         self.ignored_waits = 0
-        self.instrument = grammar.DEFAULT_PROGRAM
+        self.instrument = alphabet.DEFAULT_PROGRAM
         self.velocity = DEFAULT_VELOCITY
         self.sounding: dict[tuple[int, int], tuple[int, int]] = {}  # → (start, velocity)
         self.melodic: set[int] = set()
@@ -41,19 +41,19 @@ class _Decoder:
     def run(self) -> Score:
         text, i = self.text, 0
         readers = {
-            grammar.NOTE_ON: self.read_note,
-            grammar.NOTE_OFF: self.read_note,
-            grammar.INSTRUMENT: self.read_instrument,
-            grammar.VELOCITY: self.read_velocity,
-            grammar.TEMPO: self.read_tempo,
-            grammar.METER: self.read_meter,
+            alphabet.NOTE_ON: self.read_note,
+            alphabet.NOTE_OFF: self.read_note,
+            alphabet.INSTRUMENT: self.read_instrument,
+            alphabet.VELOCITY: self.read_velocity,
+            alphabet.TEMPO: self.read_tempo,
+            alphabet.METER: self.read_meter,
         }
         while i < len(text):
             char = text[i]
-            if char == grammar.WAIT:
+            if char == alphabet.WAIT:
                 self.wait()
                 i += 1
-            elif char in grammar.LAYOUT:
+            elif char in alphabet.LAYOUT:
                 i += 1
             elif char in readers:
                 i = readers[char](i)
@@ -72,12 +72,12 @@ class _Decoder:
             self.ignored_waits += 1
 
     def read_note(self, i: int) -> int:
-        pitch = grammar.parse_pitch(self.text[i + 1 : i + 2], self.text[i + 2 : i + 3])
-        kind = "note-on" if self.text[i] == grammar.NOTE_ON else "note-off"
+        pitch = alphabet.parse_pitch(self.text[i + 1 : i + 2], self.text[i + 2 : i + 3])
+        kind = "note-on" if self.text[i] == alphabet.NOTE_ON else "note-off"
         if pitch is None:
             self.repair(i, f"{kind} {self.text[i : i + 3]!r} has no pitch (like C4 or f5); skipped")
             return i + 1
-        if self.text[i] == grammar.NOTE_ON:
+        if self.text[i] == alphabet.NOTE_ON:
             self.note_on(i, pitch)
         else:
             self.note_off(i, pitch)
@@ -111,10 +111,10 @@ class _Decoder:
 
     def read_instrument(self, i: int) -> int:
         rest = self.text[i + 1 : i + 8]
-        if rest.startswith(grammar.DRUM_KIT):
-            self.instrument = grammar.DRUMS
+        if rest.startswith(alphabet.DRUM_KIT):
+            self.instrument = alphabet.DRUMS
             return i + 2
-        digits = _leading_digits(rest, grammar.MAX_PROGRAM_DIGITS)
+        digits = _leading_digits(rest, alphabet.MAX_PROGRAM_DIGITS)
         if digits and int(digits) <= 127:
             self.instrument = int(digits)
             return i + 1 + len(digits)
@@ -124,7 +124,7 @@ class _Decoder:
 
     def read_velocity(self, i: int) -> int:
         digit = self.text[i + 1 : i + 2]
-        value = grammar.VELOCITY_DIGITS.find(digit) if digit else -1
+        value = alphabet.VELOCITY_DIGITS.find(digit) if digit else -1
         if self.bins is None:
             self.repair(i, "velocity event in a text without velocity (--velocity-bins 0); skipped")
             return i + (2 if value >= 0 else 1)
@@ -137,9 +137,9 @@ class _Decoder:
         return i + 2
 
     def read_tempo(self, i: int) -> int:
-        digits = _leading_digits(self.text[i + 1 : i + 8], len(str(grammar.MAX_TEMPO)))
-        if not digits or not grammar.MIN_TEMPO <= int(digits) <= grammar.MAX_TEMPO:
-            limits = f"{grammar.MIN_TEMPO}-{grammar.MAX_TEMPO}"
+        digits = _leading_digits(self.text[i + 1 : i + 8], len(str(alphabet.MAX_TEMPO)))
+        if not digits or not alphabet.MIN_TEMPO <= int(digits) <= alphabet.MAX_TEMPO:
+            limits = f"{alphabet.MIN_TEMPO}-{alphabet.MAX_TEMPO}"
             self.repair(i, f"tempo {'T' + digits!r} is not {limits} BPM; skipped")
             return i + 1 + len(digits)
         _set_at(self.score.tempos, self.tick, (self.tick, int(digits)))
@@ -151,7 +151,7 @@ class _Decoder:
         after = rest[len(numerator) :]
         denominator = _leading_digits(after[1:], 2) if after.startswith("/") else ""
         length = 1 + len(numerator) + (1 + len(denominator) if after.startswith("/") else 0)
-        if not (numerator and denominator) or not grammar.valid_meter(
+        if not (numerator and denominator) or not alphabet.valid_meter(
             int(numerator), int(denominator)
         ):
             shown = self.text[i : i + length]
@@ -164,19 +164,19 @@ class _Decoder:
 
     @property
     def last_bin(self) -> str:
-        return grammar.VELOCITY_DIGITS[self.bins.count - 1] if self.bins else "0"
+        return alphabet.VELOCITY_DIGITS[self.bins.count - 1] if self.bins else "0"
 
     def name(self, pitch: int) -> str:
-        where = "" if self.instrument == grammar.DEFAULT_PROGRAM else f" on {self.instrument_text}"
-        return grammar.pitch_name(pitch) + where
+        where = "" if self.instrument == alphabet.DEFAULT_PROGRAM else f" on {self.instrument_text}"
+        return alphabet.pitch_name(pitch) + where
 
     @property
     def instrument_text(self) -> str:
-        return grammar.instrument(self.instrument)
+        return alphabet.instrument(self.instrument)
 
     def accepts(self, i: int, instrument: int) -> bool:
         """MIDI has 15 melodic channels: notes of any further instrument are dropped."""
-        if instrument == grammar.DRUMS or instrument in self.melodic:
+        if instrument == alphabet.DRUMS or instrument in self.melodic:
             return True
         if len(self.melodic) < MELODIC_CHANNELS:
             self.melodic.add(instrument)
@@ -199,11 +199,11 @@ class _Decoder:
         for instrument, pitch in list(self.sounding):
             where = (
                 ""
-                if instrument == grammar.DEFAULT_PROGRAM
-                else " on " + grammar.instrument(instrument)
+                if instrument == alphabet.DEFAULT_PROGRAM
+                else " on " + alphabet.instrument(instrument)
             )
             self.repairs.append(
-                f"end: {grammar.pitch_name(pitch)}{where} never switched off; closed at the end"
+                f"end: {alphabet.pitch_name(pitch)}{where} never switched off; closed at the end"
             )
             self.close((instrument, pitch), end)
         if self.ignored_waits:
@@ -213,19 +213,19 @@ class _Decoder:
             )
         if not self.score.tempos or self.score.tempos[0][0] != 0:
             self.repairs.append(
-                f"start: no tempo (header like 'T96 M4/4'); played at {grammar.DEFAULT_TEMPO} BPM"
+                f"start: no tempo (header like 'T96 M4/4'); played at {alphabet.DEFAULT_TEMPO} BPM"
             )
-            self.score.tempos.insert(0, (0, grammar.DEFAULT_TEMPO))
+            self.score.tempos.insert(0, (0, alphabet.DEFAULT_TEMPO))
         if not self.score.meters or self.score.meters[0][0] != 0:
             self.repairs.append("start: no meter (header like 'T96 M4/4'); written in 4/4")
-            self.score.meters.insert(0, (0, *grammar.DEFAULT_METER))
+            self.score.meters.insert(0, (0, *alphabet.DEFAULT_METER))
         self.score.notes = resolve_overlaps(self.score.notes)
 
 
 def _leading_digits(text: str, most: int) -> str:
     digits = ""
     for char in text[:most]:
-        if char not in grammar.DIGITS:
+        if char not in alphabet.DIGITS:
             break
         digits += char
     return digits

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from rnnmusic.codecs.midi_events import grammar
+from rnnmusic.codecs.midi_events import alphabet
 from rnnmusic.codecs.midi_events.score import Score, VelocityBins, bar_starts
 
 
@@ -26,23 +26,23 @@ def encode_score(score: Score, velocity_bins: VelocityBins | None) -> str:
 
     _, bpm = score.tempos[0]
     _, numerator, denominator = score.meters[0]
-    out = [grammar.header(bpm, numerator, denominator)]
+    out = [alphabet.header(bpm, numerator, denominator)]
     bars = bar_starts(score.meters, score.ticks_per_beat)
     next_bar = next(bars)
-    current_instrument, current_bin = grammar.DEFAULT_PROGRAM, None
+    current_instrument, current_bin = alphabet.DEFAULT_PROGRAM, None
     position = 0
     for tick in event_ticks:
         while position < tick:  # waits, with a bar line where a bar starts
             position += 1
-            out.append(grammar.WAIT)
+            out.append(alphabet.WAIT)
             if position >= next_bar:
-                out.append(grammar.BAR_LINE)
+                out.append(alphabet.BAR_LINE)
                 while next_bar <= position:
                     next_bar = next(bars)
         if tick in meters:
-            out.append(grammar.meter(*meters[tick]))
+            out.append(alphabet.meter(*meters[tick]))
         if tick in tempos:
-            out.append(grammar.tempo(tempos[tick]))
+            out.append(alphabet.tempo(tempos[tick]))
         by_instrument: dict[int, tuple[list[int], list[tuple[int, int]]]] = defaultdict(
             lambda: ([], [])
         )
@@ -52,15 +52,15 @@ def encode_score(score: Score, velocity_bins: VelocityBins | None) -> str:
             by_instrument[instrument][1].append((pitch, velocity))
         for instrument in sorted(by_instrument):
             if instrument != current_instrument:
-                out.append(grammar.instrument(instrument))
+                out.append(alphabet.instrument(instrument))
                 current_instrument = instrument
             stopping, starting = by_instrument[instrument]
-            out.extend(grammar.note_off(pitch) for pitch in sorted(stopping))
+            out.extend(alphabet.note_off(pitch) for pitch in sorted(stopping))
             for pitch, velocity in sorted(starting):
                 if velocity_bins is not None:
                     bin_index = velocity_bins.bin(velocity)
                     if bin_index != current_bin:
-                        out.append(grammar.velocity(bin_index))
+                        out.append(alphabet.velocity(bin_index))
                         current_bin = bin_index
-                out.append(grammar.note_on(pitch))
+                out.append(alphabet.note_on(pitch))
     return "".join(out)

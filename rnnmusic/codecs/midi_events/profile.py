@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rnnmusic.codecs.midi_events import grammar as g
+from rnnmusic.codecs.midi_events import alphabet
 from rnnmusic.profile import PieceFacts
 
 _EVENT = re.compile(r"([+-])([CcDdEFfGgAaB][_0-9])|@(D|\d+)|T(\d+)|M(\d+/\d+)|(\.)|(\n)")
@@ -23,7 +23,7 @@ def piece_facts(text: str) -> PieceFacts:
     notes = sounding = most = ticks = bar_lines = 0
     meter = None
     low, high = 128, -1
-    current = str(g.DEFAULT_PROGRAM)
+    current = str(alphabet.DEFAULT_PROGRAM)
     bar_two = False  # just after the bar line that starts bar 2: its meter is still to come
     for match in _EVENT.finditer(text):
         sign, _, program, tempo, new_meter, wait, bar_line = match.groups()
@@ -31,15 +31,15 @@ def piece_facts(text: str) -> PieceFacts:
             body_meters.add(meter)  # bar 2 keeps the opening meter
         if new_meter is not None or not bar_line:
             bar_two = False
-        if sign == g.NOTE_ON:
+        if sign == alphabet.NOTE_ON:
             notes += 1
-            if current != g.DRUM_KIT:
-                pitch = g.parse_pitch(*match.group(2))
+            if current != alphabet.DRUM_KIT:
+                pitch = alphabet.parse_pitch(*match.group(2))
                 low, high = min(low, pitch), max(high, pitch)
             sounding += 1
             most = max(most, sounding)
             programs.add(current)
-        elif sign == g.NOTE_OFF:
+        elif sign == alphabet.NOTE_OFF:
             sounding = max(0, sounding - 1)
         elif program is not None:
             current = program
@@ -55,7 +55,7 @@ def piece_facts(text: str) -> PieceFacts:
         elif bar_line:
             bar_lines += 1  # the first ends the header line, the second starts bar 2
             bar_two = bar_lines == 2 and meter is not None
-    melodic = len(programs - {g.DRUM_KIT})
+    melodic = len(programs - {alphabet.DRUM_KIT})
     return PieceFacts(
         values={TEMPO: tempos, METER: meters, PROGRAM: programs, BODY_METER: body_meters},
         numbers={

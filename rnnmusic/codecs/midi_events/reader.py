@@ -18,7 +18,7 @@ from pathlib import Path
 import mido
 
 from rnnmusic.bounded_read import read_bytes
-from rnnmusic.codecs.midi_events import grammar
+from rnnmusic.codecs.midi_events import alphabet
 from rnnmusic.codecs.midi_events.score import (
     MELODIC_CHANNELS,
     Note,
@@ -160,16 +160,16 @@ def _score_from_tracks(
     def grid(tick: int) -> int:
         return quantise(tick, resolution, ticks_per_beat)
 
-    programs = [grammar.DEFAULT_PROGRAM] * 16
+    programs = [alphabet.DEFAULT_PROGRAM] * 16
     sounding: dict[tuple[int, int, int], deque] = defaultdict(deque)
     notes: list[Note] = []
-    tempos: list[tuple[int, int]] = [(0, grammar.DEFAULT_TEMPO)]
-    meters: list[tuple[int, int, int]] = [(0, *grammar.DEFAULT_METER)]
+    tempos: list[tuple[int, int]] = [(0, alphabet.DEFAULT_TEMPO)]
+    meters: list[tuple[int, int, int]] = [(0, *alphabet.DEFAULT_METER)]
 
     def add(start: int, end: int, pitch: int, instrument: int, velocity: int, track: int):
         if selection.track is not None and track != selection.track:
             return
-        if instrument == grammar.DRUMS and not selection.drums:
+        if instrument == alphabet.DRUMS and not selection.drums:
             return
         start = grid(start)
         notes.append(Note(start, max(grid(end), start + 1), pitch, instrument, velocity))
@@ -179,15 +179,15 @@ def _score_from_tracks(
         if kind == "set_tempo":
             if message.tempo > 0:
                 bpm = round(60_000_000 / message.tempo)
-                bpm = min(grammar.MAX_TEMPO, max(grammar.MIN_TEMPO, bpm))
+                bpm = min(alphabet.MAX_TEMPO, max(alphabet.MIN_TEMPO, bpm))
                 _set(tempos, (grid(tick), bpm))
         elif kind == "time_signature":
-            if grammar.valid_meter(message.numerator, message.denominator):
+            if alphabet.valid_meter(message.numerator, message.denominator):
                 _set(meters, (grid(tick), message.numerator, message.denominator))
         elif kind == "program_change":
             programs[message.channel] = message.program
         elif kind == "note_on" and message.velocity > 0:
-            instrument = grammar.DRUMS if message.channel == DRUM_CHANNEL else None
+            instrument = alphabet.DRUMS if message.channel == DRUM_CHANNEL else None
             instrument = programs[message.channel] if instrument is None else instrument
             key = (track, message.channel, message.note)
             sounding[key].append((tick, message.velocity, instrument))
@@ -203,7 +203,7 @@ def _score_from_tracks(
     if not notes:
         return None
     notes = resolve_overlaps(notes)
-    melodic = {n.instrument for n in notes} - {grammar.DRUMS}
+    melodic = {n.instrument for n in notes} - {alphabet.DRUMS}
     if len(melodic) > MELODIC_CHANNELS:
         raise CodecError(
             path,

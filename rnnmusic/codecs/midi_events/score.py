@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from rnnmusic.codecs.midi_events.grammar import DEFAULT_METER, DEFAULT_TEMPO
+from rnnmusic.codecs.midi_events.alphabet import DEFAULT_METER, DEFAULT_TEMPO
 
 DEFAULT_VELOCITY = 80  # mezzo-forte: notes of a text without velocity play this loud
 MAX_BEATS = 16_000  # about two hours at 120 BPM; keeps written files readable by pretty_midi

@@ -11,7 +11,7 @@ from pathlib import Path
 import mido
 import pretty_midi
 
-from rnnmusic.codecs.midi_events import grammar
+from rnnmusic.codecs.midi_events import alphabet
 from rnnmusic.codecs.midi_events.reader import DRUM_CHANNEL
 from rnnmusic.codecs.midi_events.score import Score
 from rnnmusic.errors import RnnMusicError
@@ -47,7 +47,7 @@ def score_to_midi(score: Score) -> mido.MidiFile:
 
     melodic = 0
     for instrument in score.instruments():
-        if instrument == grammar.DRUMS:
+        if instrument == alphabet.DRUMS:
             channel, name = DRUM_CHANNEL, "Drums"
         else:
             channel = MELODIC_CHANNEL_ORDER[melodic % len(MELODIC_CHANNEL_ORDER)]

@@ -23,13 +23,7 @@ from rnnmusic.codecs.tab.fingering import (
     lower_to_open_position,
     pitch_range,
 )
-from rnnmusic.codecs.tab.model import (
-    DEFAULT_GRID,
-    Tab,
-    choose_grid,
-    signature_fits,
-    tab_from_notes,
-)
+from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, choose_grid, signature_fits, tab_from_notes
 from rnnmusic.errors import CodecError
 
 GUITAR_OCTAVE = -12  # written treble-clef melody → sounding guitar pitch

@@ -22,6 +22,18 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from rnnmusic.codecs.tab.alphabet import (
+    BEND,
+    BEND_RELEASE,
+    HARMONIC,
+    HIGHEST_FRET,
+    LEGATO,
+    MARK_PRIORITY,
+    NO_MARK,
+    PALM_MUTE,
+    SLIDE,
+    VIBRATO,
+)
 from rnnmusic.codecs.tab.ascii_layout import (
     FileInfo,
     Staff,
@@ -31,17 +43,7 @@ from rnnmusic.codecs.tab.ascii_layout import (
     tuning_for,
 )
 from rnnmusic.codecs.tab.model import (
-    BEND,
-    BEND_RELEASE,
     DEFAULT_GRID,
-    HARMONIC,
-    HIGHEST_FRET,
-    LEGATO,
-    MARK_PRIORITY,
-    NO_MARK,
-    PALM_MUTE,
-    SLIDE,
-    VIBRATO,
     Tab,
     TabNote,
     is_grid,

@@ -19,20 +19,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 
-from rnnmusic.codecs.tab.model import (
+from rnnmusic.codecs.tab.alphabet import (
     BEND,
     BEND_RELEASE,
     DEAD,
-    DEFAULT_GRID,
     FRET_CHARS,
     HARMONIC,
     LEGATO,
     MUTED,
     PALM_MUTE,
     SLIDE,
+    VIBRATO,
+)
+from rnnmusic.codecs.tab.model import (
+    DEFAULT_GRID,
     STANDARD,
     TUNINGS,
-    VIBRATO,
     Column,
     Tab,
     is_grid,

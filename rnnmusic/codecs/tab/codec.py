@@ -14,9 +14,10 @@ from rnnmusic.codecs.base import Codec, Option, Piece, Source
 from rnnmusic.codecs.tab.abc_reader import read_abc_tabs
 from rnnmusic.codecs.tab.ascii_reader import read_ascii
 from rnnmusic.codecs.tab.ascii_writer import format_ascii
+from rnnmusic.codecs.tab.decoder import is_tab_text, parse_text
+from rnnmusic.codecs.tab.encoder import format_tab
 from rnnmusic.codecs.tab.gp import read_gp_tab
 from rnnmusic.codecs.tab.gp_writer import for_guitar_pro, write_gp5
-from rnnmusic.codecs.tab.grammar import format_tab, is_tab_text, parse_text
 from rnnmusic.codecs.tab.midi import describe_midi_reading, read_midi_tab, write_midi
 from rnnmusic.codecs.tab.model import GRIDS, MAX_GRID, TUNINGS, Tab, is_grid
 from rnnmusic.codecs.tab.profile import FRETS, piece_facts
@@ -91,7 +92,7 @@ class TabCodec(Codec):
 
     @classmethod
     def sources(cls) -> tuple[Source, ...]:
-        from rnnmusic.codecs.tab.source import FOLK_TABS
+        from rnnmusic.codecs.tab.corpus import FOLK_TABS
 
         return (FOLK_TABS,)
 
@@ -160,8 +161,8 @@ class TabCodec(Codec):
         """What `rnnmusic eval` reports for tabs next to the training pieces: how often nothing is
         struck (char-rnn tab models drift into rests at low temperature) and how often the frets
         struck together fit one hand (fretted notes at most MAX_SPAN frets apart)."""
+        from rnnmusic.codecs.tab.alphabet import FRET_CHARS
         from rnnmusic.codecs.tab.fingering import MAX_SPAN
-        from rnnmusic.codecs.tab.model import FRET_CHARS
 
         tab = piece.tab if isinstance(piece, TabPiece) else self.decode(piece.text).tab
         columns = tab.columns()
@@ -185,8 +186,8 @@ class TabCodec(Codec):
         return sum(1 for bar in tab.bars for column in bar for ch in column.cells if ch in FRETS)
 
     def constraint(self, vocab: list[str], profile: CorpusProfile | None = None):
-        """`generate --strict`: only text that decodes with zero repairs (see constraint.py)."""
-        from rnnmusic.codecs.tab.constraint import TabConstraint
+        """`generate --strict`: only text that decodes with zero repairs (see strict.py)."""
+        from rnnmusic.codecs.tab.strict import TabConstraint
 
         return TabConstraint(vocab, profile)
 

@@ -17,6 +17,7 @@ from itertools import combinations
 
 import numpy as np
 
+from rnnmusic.codecs.tab.alphabet import MAX_FRET
 from rnnmusic.codecs.tab.fingering_model import (
     MAX_SPAN,
     Placement,
@@ -27,7 +28,7 @@ from rnnmusic.codecs.tab.fingering_model import (
     states,
     weights_for,
 )
-from rnnmusic.codecs.tab.model import MAX_FRET, TabNote
+from rnnmusic.codecs.tab.model import TabNote
 
 __all__ = [
     "MAX_SPAN",

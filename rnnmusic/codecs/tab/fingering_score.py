@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rnnmusic.codecs.tab.alphabet import MAX_FRET
 from rnnmusic.codecs.tab.fingering import MAX_SPAN, PitchedNote
-from rnnmusic.codecs.tab.model import MAX_FRET, Tab, TabNote
+from rnnmusic.codecs.tab.model import Tab, TabNote
 
 # (notes, tuning, General MIDI program or None) → the notes on strings and frets
 Fingerer = Callable[[list[PitchedNote], tuple[int, ...], "int | None"], list[TabNote]]

@@ -19,20 +19,22 @@ from pathlib import Path
 import guitarpro as gp
 
 from rnnmusic.bounded_read import read_bytes
-from rnnmusic.codecs.tab.model import (
+from rnnmusic.codecs.tab.alphabet import (
     BEND,
     BEND_RELEASE,
     HARMONIC,
     HIGHEST_FRET,
     LEGATO,
     MARK_PRIORITY,
-    MAX_STRINGS,
-    MIN_STRINGS,
     MUTED,
     NO_MARK,
     PALM_MUTE,
     SLIDE,
     VIBRATO,
+)
+from rnnmusic.codecs.tab.model import (
+    MAX_STRINGS,
+    MIN_STRINGS,
     Tab,
     TabNote,
     choose_grid,

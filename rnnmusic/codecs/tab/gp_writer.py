@@ -17,6 +17,23 @@ from pathlib import Path
 
 import guitarpro as gp
 
+from rnnmusic.codecs.tab.alphabet import (
+    BEND,
+    BEND_RELEASE,
+    DEAD,
+    FRET_CHARS,
+    HARMONIC,
+    LEGATO,
+    MAX_NUMERATOR,
+    MUTED,
+    PALM_MUTE,
+    REST,
+    SIGNATURE_DENOMINATORS,
+    SLIDE,
+    SUSTAIN,
+    VIBRATO,
+    bar_signature,
+)
 from rnnmusic.codecs.tab.gp_rhythm import (
     Written,
     expressible_steps,
@@ -24,25 +41,7 @@ from rnnmusic.codecs.tab.gp_rhythm import (
     span_durations,
     tuplet_windows,
 )
-from rnnmusic.codecs.tab.grammar import MAX_NUMERATOR, SIGNATURE_DENOMINATORS, bar_signature
-from rnnmusic.codecs.tab.model import (
-    BEND,
-    BEND_RELEASE,
-    DEAD,
-    FRET_CHARS,
-    HARMONIC,
-    LEGATO,
-    MUTED,
-    PALM_MUTE,
-    REST,
-    SLIDE,
-    SUSTAIN,
-    VIBRATO,
-    Column,
-    Tab,
-    TabNote,
-    tab_from_notes,
-)
+from rnnmusic.codecs.tab.model import Column, Tab, TabNote, tab_from_notes
 
 BASS_BELOW = 35  # a lowest string below B1 makes the track a bass
 PROGRAM_GUITAR, PROGRAM_BASS = 25, 33  # steel-string guitar, fingered bass

@@ -12,6 +12,7 @@ import mido
 import pretty_midi
 
 from rnnmusic.codecs.midi_events.reader import read_midi_file, without_zero_tempos
+from rnnmusic.codecs.tab.alphabet import PALM_MUTE, TEMPO_RANGE, bar_signature
 from rnnmusic.codecs.tab.fingering import (
     PitchedNote,
     finger,
@@ -19,15 +20,7 @@ from rnnmusic.codecs.tab.fingering import (
     lower_to_open_position,
     pitch_range,
 )
-from rnnmusic.codecs.tab.grammar import TEMPO_RANGE, bar_signature
-from rnnmusic.codecs.tab.model import (
-    DEFAULT_GRID,
-    PALM_MUTE,
-    Tab,
-    choose_grid,
-    signature_fits,
-    tab_from_notes,
-)
+from rnnmusic.codecs.tab.model import DEFAULT_GRID, Tab, choose_grid, signature_fits, tab_from_notes
 from rnnmusic.errors import CodecError
 
 TICKS_PER_QUARTER = 960  # a whole number of ticks per step on every grid that divides 3840

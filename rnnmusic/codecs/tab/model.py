@@ -16,33 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import lcm
 
-# -- the alphabets --------------------------------------------------------------------------
-
-# frets 0-9, 10-24 as a-o, 25-36 as A-L (Guitar Pro files go past the 24th fret, e.g. for
-# harmonics or extended-range necks)
-FRET_CHARS = "0123456789abcdefghijklmno" + "ABCDEFGHIJKL"
-HIGHEST_FRET = len(FRET_CHARS) - 1  # 36: the highest fret the text can hold
-MAX_FRET = 24  # the frets of a usual neck: MIDI and ABC melodies are fingered below it
-REST = "-"  # nothing struck, nothing sounding on this string
-SUSTAIN = "="  # the note struck earlier on this string still sounds (ties, let ring)
-DEAD = "x"  # a muted strike whose fret is unknown (ASCII tabs write dead notes as x)
-CELL_CHARS = frozenset(FRET_CHARS + REST + SUSTAIN + DEAD)
-
-NO_MARK = "-"
-LEGATO = "h"  # hammer-on or pull-off into this note from the previous note on the string
-SLIDE = "/"  # slide into this note (from the previous note on the string, else from below)
-BEND = "b"  # bent up a whole tone
-BEND_RELEASE = "r"  # bent up a whole tone and released
-VIBRATO = "~"
-PALM_MUTE = "m"
-HARMONIC = "*"  # natural harmonic
-MUTED = "x"  # a dead note struck with the hand at this fret (Guitar Pro keeps the fret)
-MARK_CHARS = frozenset(
-    NO_MARK + LEGATO + SLIDE + BEND + BEND_RELEASE + VIBRATO + PALM_MUTE + HARMONIC + MUTED
-)
-# When a source note carries several techniques, the text keeps the first of these (a dead
-# note is a kind of strike, not a technique: it always wins).
-MARK_PRIORITY = (MUTED, LEGATO, SLIDE, BEND_RELEASE, BEND, HARMONIC, VIBRATO, PALM_MUTE)
+from rnnmusic.codecs.tab.alphabet import DEAD, FRET_CHARS, MUTED, NO_MARK, REST, SUSTAIN
 
 # Steps per whole note. Triplets need a multiple of 3, quintuplets of 5, both of 15; 32nds a
 # multiple of 32. GRIDS are the usual ones (what `--grid` offers and strict sampling writes);

@@ -4,8 +4,8 @@ them (a tuning no training tab has is not one a guitarist can play from the samp
 
 from __future__ import annotations
 
-from rnnmusic.codecs.tab.grammar import BAR_END, GROUP_END, MARKS_START
-from rnnmusic.codecs.tab.model import DEAD, FRET_CHARS, STANDARD, parse_pitches
+from rnnmusic.codecs.tab.alphabet import BAR_END, DEAD, FRET_CHARS, GROUP_END, MARKS_START
+from rnnmusic.codecs.tab.model import STANDARD, parse_pitches
 from rnnmusic.profile import PieceFacts
 
 GRID, METER, TEMPO, TUNING = "grid", "meter", "tempo", "tuning"

@@ -20,11 +20,11 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from rnnmusic.codecs.abc.alphabet import Note, Token, parse_length
 from rnnmusic.codecs.abc.fields import LETTERS, NATURAL_SEMITONES, Key, parse_key
 from rnnmusic.codecs.abc.play import features as F
 from rnnmusic.codecs.abc.play.chords import chord_name
 from rnnmusic.codecs.abc.play.features import ZERO, Feature, Trill
-from rnnmusic.codecs.abc.syntax import Note, Token, parse_length
 from rnnmusic.codecs.abc.tune import Tune
 
 MIDDLE_C = 60

@@ -1,6 +1,6 @@
 """Grammar-constrained sampling for tab: only text that decodes with zero repairs.
 
-Two layers, as for midi-events. The *syntax* (strict_syntax.py: the header's tokens and
+Two layers, as for midi-events. The *syntax* (strict_grammar.py: the header's tokens and
 numbers, N cells per group, N marks after `:`, `.`, `|` and the newlines) is a finite state
 machine, enumerated once over the model's vocabulary into tables. The *meaning* the decoder
 checks needs memory per sample, kept as tensors: four bits per string (sounding; struck in
@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnmusic.codecs.tab.model import FRET_CHARS, GRIDS, MAX_STRINGS, STANDARD, parse_pitches
+from rnnmusic.codecs.tab.alphabet import FRET_CHARS
+from rnnmusic.codecs.tab.model import GRIDS, MAX_STRINGS, STANDARD, parse_pitches
 from rnnmusic.codecs.tab.profile import CHORD, PITCH_RANGE, STANDARD_TUNING
-from rnnmusic.codecs.tab.strict_syntax import (
+from rnnmusic.codecs.tab.strict_grammar import (
     ALWAYS_AVAILABLE,
     BAR_FULL,
     BAR_TAIL,

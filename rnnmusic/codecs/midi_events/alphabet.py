@@ -2,7 +2,7 @@
 
 Every event starts with its own character, so a reader (and a grammar state machine) knows from
 one character which event follows and how many characters it still needs. The full grammar, with
-examples, is in `codecs/midi-events/README.md`.
+examples, is in `codecs/midi_events/README.md`.
 """
 
 from __future__ import annotations

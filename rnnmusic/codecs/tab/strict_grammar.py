@@ -4,7 +4,7 @@ Header states carry what the rest of the header needs (the grid, a numerator, di
 body states carry the grid, the number of strings N and the position in the group. Each move
 comes with an `Action`: the one requirement it makes of the sample's memory (a sounding note
 for `=`, a fretted note now and before for `h`, room in the bar for a new group, a statable bar
-length for `|`) and what it changes there. constraint.py compiles this over a vocabulary.
+length for `|`) and what it changes there. strict.py compiles this over a vocabulary.
 
 Only the canonical subset of the header the decoder accepts is spelled: tokens in the order
 g m q t, numbers without leading zeros, note names with sharps only (never E#, B#) and octaves
@@ -16,30 +16,24 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from rnnmusic.codecs.tab.grammar import (
+from rnnmusic.codecs.tab.alphabet import (
     BAR_END,
-    DENOMINATORS,
-    GROUP_END,
-    MARKS_START,
-    MAX_NUMERATOR,
-    TEMPO_RANGE,
-    bar_signature,
-)
-from rnnmusic.codecs.tab.model import (
     DEAD,
+    DENOMINATORS,
     FRET_CHARS,
-    GRIDS,
+    GROUP_END,
     LEGATO,
     MARK_CHARS,
-    MAX_STRINGS,
-    MIN_STRINGS,
+    MARKS_START,
+    MAX_NUMERATOR,
     NO_MARK,
     PALM_MUTE,
     REST,
-    STANDARD,
     SUSTAIN,
-    parse_pitches,
+    TEMPO_RANGE,
+    bar_signature,
 )
+from rnnmusic.codecs.tab.model import GRIDS, MAX_STRINGS, MIN_STRINGS, STANDARD, parse_pitches
 from rnnmusic.codecs.tab.profile import (  # noqa: E402
     GRID,
     METER,

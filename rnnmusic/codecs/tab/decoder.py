@@ -1,4 +1,4 @@
-"""The tab codec's text: writing a `Tab` as text, and reading any string back into one.
+"""Reading the tab codec's text: any string back into a `Tab` (`encoder` writes it).
 
     piece  = header "\\n" bar ("\\n" bar)*
     header = "g" GRID [" m" NUM "/" DEN] [" q" BPM] [" t" TUNING]
@@ -14,70 +14,39 @@ from __future__ import annotations
 
 import re
 
-from rnnmusic.codecs.tab.model import (
+from rnnmusic.codecs.tab.alphabet import (
+    BAR_END,
     CELL_CHARS,
     DEAD,
-    DEFAULT_GRID,
+    DENOMINATORS,
     FRET_CHARS,
+    GROUP_END,
     LEGATO,
     MARK_CHARS,
-    MAX_STRINGS,
-    MIN_STRINGS,
+    MARKS_START,
+    MAX_NUMERATOR,
     NO_MARK,
     REST,
-    STANDARD,
     SUSTAIN,
+    TEMPO_RANGE,
+    bar_signature_steps,
+)
+from rnnmusic.codecs.tab.model import (
+    DEFAULT_GRID,
+    MAX_STRINGS,
+    MIN_STRINGS,
     Column,
     Tab,
     is_grid,
     parse_pitches,
-    pitch_name,
     signature_fits,
 )
 
-GROUP_END = "."
-MARKS_START = ":"
-BAR_END = "|"
-DENOMINATORS = (1, 2, 4, 8, 16, 32)
-SIGNATURE_DENOMINATORS = (4, 8, 16, 32, 2, 1)  # for bars of odd lengths, quarters first
-MAX_NUMERATOR = 32
-TEMPO_RANGE = (20, 400)
 LONG_BAR_FACTOR = 2  # bars longer than this many nominal bars …
 LONG_BAR_WHOLES = 2  # … and this many whole notes are split
 MAX_REPAIR_EXAMPLES = 3  # repairs of one kind are counted, not listed one by one
 
 _HEADER_TOKEN = re.compile(r"^(?:g\d+|m\d+/\d+|q\d+|t[A-G#0-9]+)$")
-
-
-# -- writing --------------------------------------------------------------------------------
-
-
-def format_header(tab: Tab) -> str:
-    tokens = [f"g{tab.grid}"]
-    if tab.time_signature is not None:
-        tokens.append(f"m{tab.time_signature[0]}/{tab.time_signature[1]}")
-    if tab.tempo is not None:
-        tokens.append(f"q{tab.tempo}")
-    if tab.tuning != STANDARD:
-        tokens.append("t" + "".join(pitch_name(p) for p in tab.tuning))
-    return " ".join(tokens)
-
-
-def format_column(column: Column) -> str:
-    if column.has_marks:
-        return f"{column.cells}{MARKS_START}{column.marks}{GROUP_END}"
-    return column.cells + GROUP_END
-
-
-def format_tab(tab: Tab) -> str:
-    lines = [format_header(tab)]
-    for bar in tab.bars:
-        if bar:
-            lines.append("".join(format_column(c) for c in bar) + BAR_END)
-    return "\n".join(lines)
-
-
-# -- reading (total) ------------------------------------------------------------------------
 
 
 class Repairs:
@@ -266,29 +235,6 @@ def _fit_bars(bars: list[list[Column]], tab: Tab, repairs: Repairs) -> list[list
             repairs.add("bar padded to a length a time signature can state")
             fitted[index] = bar + [Column.empty(tab.strings)] * (need - len(bar))
     return fitted
-
-
-def bar_signature(
-    steps: int, grid: int, nominal: tuple[int, int] | None = None
-) -> tuple[int, int] | None:
-    """The time signature of a bar of `steps` grid steps (the piece's own when the bar is full
-    length), or None if no time signature states it."""
-    if nominal is not None and steps == nominal[0] * grid // nominal[1]:
-        return nominal
-    for den in SIGNATURE_DENOMINATORS:
-        if (steps * den) % grid == 0:
-            num = steps * den // grid
-            if 1 <= num <= MAX_NUMERATOR:
-                return num, den
-    return None
-
-
-def bar_signature_steps(steps: int, grid: int) -> int | None:
-    """The fewest steps ≥ `steps` that a time signature can state, if within one whole note."""
-    for candidate in range(steps, steps + grid + 1):
-        if bar_signature(candidate, grid) is not None:
-            return candidate
-    return None
 
 
 def is_tab_text(text: str) -> bool:
