@@ -151,7 +151,7 @@ class Checkpoint:
             corpus = Corpus.load(self.info.corpus_path)
         except (RnnMusicError, OSError, TypeError):
             return None
-        if corpus.meta.get("codec") != self.codec_name or corpus.vocab != self.vocab:
+        if corpus.codec_name != self.codec_name or corpus.vocab != self.vocab:
             return None
         return corpus.profile
 

@@ -420,7 +420,7 @@ def cmd_corpus_list(args) -> int:
 
 
 def cmd_corpus_build(args) -> int:
-    from rnnmusic.corpus import BuildReport, build_corpus
+    from rnnmusic.corpus import build_corpus
 
     codec = _codec(args)
     corpus = build_corpus(
@@ -431,7 +431,7 @@ def cmd_corpus_build(args) -> int:
         valid_fraction=args.valid_fraction,
         progress=not args.no_progress,
     )
-    print(BuildReport(**corpus.meta["report"]).summary())
+    print(corpus.report.summary())
     print(f"corpus written to {corpus.path}")
     return 0
 

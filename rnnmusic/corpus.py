@@ -94,8 +94,17 @@ class Corpus:
     vocab: list[str]
 
     @property
+    def codec_name(self) -> str:
+        return self.meta["codec"]
+
+    @property
     def codec(self) -> Codec:
         return get_codec(self.meta["codec"], **self.meta["codec_options"])
+
+    @property
+    def report(self) -> BuildReport:
+        """What the build read, kept and left out (its fields were checked by `load`)."""
+        return BuildReport(**self.meta["report"])
 
     @property
     def dtype(self) -> np.dtype:
@@ -172,7 +181,39 @@ class Corpus:
                 f"{path} was built by another rnnmusic version (format "
                 f"{meta.get('format_version')}, this one reads {FORMAT_VERSION}); build it again"
             )
+        _check_record(meta, path)
         return cls(path=path, meta=meta, vocab=vocab)
+
+
+RECORD_TYPES = {  # corpus.json's fields that loading and training read, with their types
+    "codec": str,
+    "codec_options": dict,
+    "dtype": str,
+    "train_tokens": int,
+    "valid_tokens": int,
+    "report": dict,
+}
+
+
+def _check_record(meta: dict[str, Any], path: Path) -> None:
+    """A damaged corpus.json is a sentence naming the field, not a KeyError later in training."""
+    for key, kind in RECORD_TYPES.items():
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            raise CorpusError(
+                f"{path}/corpus.json: its {key!r} field is missing or damaged; build the corpus "
+                "again"
+            )
+    if meta["dtype"] not in ("uint8", "uint16"):
+        raise CorpusError(
+            f"{path}/corpus.json: token type {meta['dtype']!r} is not one rnnmusic "
+            "writes; build the corpus again"
+        )
+    try:
+        BuildReport(**meta["report"])
+    except TypeError:
+        raise CorpusError(
+            f"{path}/corpus.json: its build report is damaged; build the corpus again"
+        ) from None
 
 
 def is_corpus_dir(path: str | Path) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from rnnmusic.atomic_write import WriteError, reason
 from rnnmusic.bounded_read import read_json
 from rnnmusic.codecs import Codec
-from rnnmusic.corpus import BuildReport, Corpus, build_corpus, is_corpus_dir
+from rnnmusic.corpus import Corpus, build_corpus, is_corpus_dir
 from rnnmusic.errors import CodecError, RnnMusicError
 from rnnmusic.paths import cache_dir
 
@@ -34,9 +34,9 @@ def prepare_corpus(
     if source is not None and is_corpus_dir(source):
         corpus = Corpus.load(source)
         # compared as codecs: an option added since the corpus was built takes its default
-        if corpus.meta["codec"] != codec.name or corpus.codec != codec:
+        if corpus.codec_name != codec.name or corpus.codec != codec:
             raise RnnMusicError(
-                f"corpus {source} was built with codec {corpus.meta['codec']} "
+                f"corpus {source} was built with codec {corpus.codec_name} "
                 f"{corpus.meta['codec_options']}, not {codec.name} {codec.options()}; "
                 "build it again or train with its codec"
             )
@@ -82,7 +82,7 @@ def cached_builtin_corpus(name: str, codec: Codec, jobs: int | None, progress: b
 
 
 def indented_report(corpus: Corpus) -> str:
-    return "  " + BuildReport(**corpus.meta["report"]).summary().replace("\n", "\n  ")
+    return "  " + corpus.report.summary().replace("\n", "\n  ")
 
 
 def run_corpus_path(run_dir: Path) -> Path:

@@ -580,8 +580,8 @@ def _bpc(loss: float) -> str:
 
 def _default_sample_length(corpus: Corpus) -> int:
     """Long enough for a typical piece to finish (sampling stops at the separator anyway)."""
-    report = corpus.meta["report"]
-    mean = report["train_tokens"] / max(1, report["train_pieces"])
+    report = corpus.report
+    mean = report.train_tokens / max(1, report.train_pieces)
     return int(min(20000, max(500, 2 * mean)))
 
 

@@ -106,6 +106,29 @@ def test_damaged_token_files_are_detected(tmp_path):
         Corpus.load(tmp_path / "c").tokens("train")
 
 
+@pytest.mark.parametrize(
+    "damage, field",
+    [
+        (lambda m: m.pop("report"), "'report'"),
+        (lambda m: m.update(train_tokens="many"), "'train_tokens'"),
+        (lambda m: m.update(dtype="float64"), "token type"),
+        (lambda m: m["report"].update(colour="red"), "build report"),
+    ],
+)
+def test_a_damaged_corpus_record_is_refused_on_load_naming_the_field(tmp_path, damage, field):
+    """A hand-edited or half-synced corpus.json: one sentence when the corpus opens, not a
+    KeyError in the middle of training."""
+    src = _write_paragraph_files(tmp_path / "src", files=1)
+    corpus = build_corpus(src, get_codec("text"), tmp_path / "c", progress=False)
+    assert corpus.report.train_tokens == corpus.meta["train_tokens"] > 0
+    record = tmp_path / "c" / "corpus.json"
+    meta = json.loads(record.read_text())
+    damage(meta)
+    record.write_text(json.dumps(meta))
+    with pytest.raises(CorpusError, match=f"{field}.*build the corpus again"):
+        Corpus.load(tmp_path / "c")
+
+
 def test_duplicates_are_dropped_wherever_they_occur(tmp_path):
     folder = tmp_path / "src"
     folder.mkdir()
