@@ -39,7 +39,7 @@ SHIPPED = {
         args=[
             "--hidden-size", "256", "--num-layers", "2", "--dropout", "0.3",
             "--batch-size", "32", "--seq-len", "100", "--learning-rate", "2e-3",
-            "--max-steps", "8000", "--eval-every", "250",
+            "--max-steps", "8000", "--eval-every", "250", "--no-tie-weights",
         ],
     ),
     "folk": dict(
@@ -50,7 +50,7 @@ SHIPPED = {
         args=[
             "--hidden-size", "256", "--num-layers", "2", "--dropout", "0.2",
             "--batch-size", "50", "--seq-len", "100", "--learning-rate", "2e-3",
-            "--max-steps", "6000", "--eval-every", "250",
+            "--max-steps", "6000", "--eval-every", "250", "--no-tie-weights",
         ],
     ),
     "tabs": dict(
@@ -61,7 +61,7 @@ SHIPPED = {
         args=[
             "--hidden-size", "256", "--num-layers", "2", "--dropout", "0.0",
             "--batch-size", "50", "--seq-len", "100", "--learning-rate", "2e-3",
-            "--max-steps", "6000", "--eval-every", "250",
+            "--max-steps", "6000", "--eval-every", "250", "--no-tie-weights",
         ],
     ),
 }  # fmt: skip
