@@ -46,12 +46,15 @@ from rnnmusic.codecs.abc.strict_grammar import (
     MAX_OCTAVE_MARKS,
     NOTE_LETTERS,
     AbcGrammar,
+    Length,
+    Marks,
 )
 from rnnmusic.constraints import UNREACHABLE, Constraint, distances_to_end, explore
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.profile import TYPICAL, CorpusProfile, drawn_sizes
 
 TICKS = 48  # per unit length: holds /8 and two thirds of it, 3/2 and 3/4
+OCTAVE = 7  # diatonic steps
 # What a move does with bar lines. OPENS: "|" needs the bar full (or a pickup). CLOSES_FULL(…):
 # a bar line that began with "|" ends; CLOSES_SECTION: a repeat sign ":|" ends, a short bar is
 # fine. Each puts the position back to 0; after a section line a pickup may follow. TIE_BAR:
@@ -116,24 +119,24 @@ NO_PITCH, SETS, MOVES = range(3)
 
 def pitch_action(state, ch: str, after) -> Action:
     """What a move does to the pitch being spelled (see the module's docstring)."""
-    spelling = state[0] == "note" and isinstance(state[1], tuple) and state[1][0] == "marks"
+    spelling = state.kind == "note" and isinstance(state.part, Marks)
     marking = (
         spelling
-        and after[0] == "note"
-        and isinstance(after[1], tuple)
-        and after[1][0] == "marks"
-        and after[1][2] == state[1][2] + 1
+        and after.kind == "note"
+        and isinstance(after.part, Marks)
+        and after.part.count == state.part.count + 1
     )
     if marking:
-        direction = -1 if state[1][1] else 1
-        left = MAX_OCTAVE_MARKS - after[1][2]
-        return Action(pitch_kind=MOVES, pitch=7 * direction, direction=direction, marks_left=left)
+        direction = -1 if state.part.upper else 1
+        left = MAX_OCTAVE_MARKS - after.part.count
+        return Action(
+            pitch_kind=MOVES, pitch=OCTAVE * direction, direction=direction, marks_left=left
+        )
     starts = (
         ch in NOTE_LETTERS
-        and after[0] == "note"
-        and isinstance(after[1], tuple)
-        and after[1][0] == "marks"
-        and after[1][2] == 0
+        and after.kind == "note"
+        and isinstance(after.part, Marks)
+        and after.part.count == 0
     )
     if starts:
         direction = -1 if ch.isupper() else 1
@@ -148,18 +151,18 @@ def pitch_action(state, ch: str, after) -> Action:
 
 
 def _tuplet_scale(ticks: int, where) -> int:
-    return ticks * 2 // 3 if where[0] == "body" and where[2] == IN_TUPLET else ticks
+    return ticks * 2 // 3 if where.kind == "body" and where.last == IN_TUPLET else ticks
 
 
 def action_of(state, ch: str, after) -> Action:
     """What a move does to the position in the bar (see the module's docstring)."""
-    kind = state[0]
-    if kind == "head" and ch == "\n" and state[2].startswith("L:"):
-        pairs = (state[3], state[2][2:]) in HORNPIPE_PAIRS
-        return Action(bar_length=bar_ticks(state[3], state[2][2:]), pairs=pairs)
-    if kind == "head" and ch == "\n" and state[2] == "R:hornpipe":
+    kind = state.kind
+    if kind == "head" and ch == "\n" and state.line.startswith("L:"):
+        pairs = (state.meter, state.line[2:]) in HORNPIPE_PAIRS
+        return Action(bar_length=bar_ticks(state.meter, state.line[2:]), pairs=pairs)
+    if kind == "head" and ch == "\n" and state.line == "R:hornpipe":
         return Action(hornpipe=True)
-    if kind == "note" and after[0] == "tok" and after[1] == "broken":
+    if kind == "note" and after.kind == "tok" and after.token == "broken":
         return replace(_timing(state, ch, after), breaks=True)
     return _timing(state, ch, after)
 
@@ -171,59 +174,63 @@ HORNPIPE_PAIRS = frozenset([("4/4", "1/8"), ("C", "1/8"), ("2/4", "1/16")])
 
 
 def _timing(state, ch: str, after) -> Action:
-    kind = state[0]
+    kind = state.kind
     adds = fit = 0
     bar = NO_BAR
     aligned = note = False
-    if kind == "note" and state[2][0] == "body":
-        part, where = state[1], state[2]
+    if kind == "note" and state.where.kind == "body":
+        part, where = state.part, state.where
         growing = False
-        if isinstance(part, tuple):
-            length = "" if part[0] == "marks" else part[1]
-            octave = part[0] == "marks" and ch == ("," if part[1] else "'")
-            growing = (octave and part[2] < MAX_OCTAVE_MARKS) or _LENGTHS.extends(length, ch)
+        if isinstance(part, (Marks, Length)):
+            length = "" if isinstance(part, Marks) else part.written
+            octave = isinstance(part, Marks) and ch == ("," if part.upper else "'")
+            growing = (octave and part.count < MAX_OCTAVE_MARKS) or _LENGTHS.extends(length, ch)
             if growing:
                 fit = _tuplet_scale(shortest_completion("" if octave else length + ch), where)
             else:
                 adds = _tuplet_scale(length_ticks(length), where)
                 note = True
-                aligned = where[2] == IN_TUPLET and where[1][2] == 0
+                aligned = where.last == IN_TUPLET and where.ctx.tuplet_left == 0
         else:
             growing = True  # an accidental: the letter follows
             fit = _tuplet_scale(shortest_completion(""), where)
-    elif kind == "note" and state[2][0] == "chord" and state[2][3] is None:
+    elif kind == "note" and state.where.kind == "chord" and state.where.first is None:
         # a chord's first note sets its length: the chord lasts at least that times /8
-        part = state[1]
-        if isinstance(part, tuple):
-            length = "" if part[0] == "marks" else part[1]
+        part = state.part
+        if isinstance(part, (Marks, Length)):
+            length = "" if isinstance(part, Marks) else part.written
             if _LENGTHS.extends(length, ch):
                 fit = shortest_completion(length + ch) * SHORTEST_NOTE // TICKS
-            elif after[0] == "chord" or after[0] == "tok" or after[0] == "note":
+            elif after.kind in ("chord", "tok", "note"):
                 fit = length_ticks(length) * SHORTEST_NOTE // TICKS
-    elif kind == "tok" and (state[1] == "rest" or state[1].startswith(CLOSE_CHORD)):
-        scale = TICKS if state[1] == "rest" else length_ticks(state[1][len(CLOSE_CHORD) :])
-        if _LENGTHS.extends(state[2], ch):
-            fit = shortest_completion(state[2] + ch) * scale // TICKS
-        elif state[2] in LENGTHS:
-            adds = length_ticks(state[2]) * scale // TICKS
-            note = state[1] != "rest"
-    elif kind == "tok" and state[1] == "bar" and not (after[0] == "tok" and after[1] == "bar"):
-        if state[2] in SHORT_ENDS:
+    elif kind == "tok" and (state.token == "rest" or state.token.startswith(CLOSE_CHORD)):
+        scale = TICKS if state.token == "rest" else length_ticks(state.token[len(CLOSE_CHORD) :])
+        if _LENGTHS.extends(state.part, ch):
+            fit = shortest_completion(state.part + ch) * scale // TICKS
+        elif state.part in LENGTHS:
+            adds = length_ticks(state.part) * scale // TICKS
+            note = state.token != "rest"
+    elif (
+        kind == "tok"
+        and state.token == "bar"
+        and not (after.kind == "tok" and after.token == "bar")
+    ):
+        if state.part in SHORT_ENDS:
             bar = CLOSES_SECTION
         else:
-            bar = CLOSES_FULL_SECTION if state[2] in SECTION_LINES else CLOSES_FULL
+            bar = CLOSES_FULL_SECTION if state.part in SECTION_LINES else CLOSES_FULL
     elif kind == "tie" and ch == "|":
         bar = TIE_BAR
     # what `ch` begins, where it begins a note, a rest or a bar line
     if fit == 0 and not _still_in(state, after):
         fit = _begins(after, ch)
     fit = _with_what_must_follow(after, fit)
-    if ch == "|" and after[0] == "tok" and after[2] == "|":
+    if ch == "|" and after.kind == "tok" and after.part == "|":
         # a bar line needs the bar full (or a pickup); only a repeat sign ":|" may close a
         # short one. Letting "|" stand and checking at "||" or "|]" instead pushes a model
         # that wrote "|" a beat early into section lines it never meant
         bar = OPENS
-    if ch == ":" and after[0] == "tok" and after[2] == ":":
+    if ch == ":" and after.kind == "tok" and after.part == ":":
         bar = OPENS_REPEAT
     return Action(adds=adds, fit=fit, bar=bar, aligned=aligned, note=note)
 
@@ -237,13 +244,11 @@ PENDING_TOKENS = ("deco", "symbol", "paren", "broken")
 
 def _context(state):
     """The body context (slur depth, has a note, tuplet notes left, repeat) a state carries."""
-    kind = state[0]
-    if kind in ("body", "line", "grace", "chord"):
-        return state[1]
-    if kind in ("tok", "tie", "tied"):
-        return state[3]
+    kind = state.kind
+    if kind in ("body", "line", "grace", "chord", "tok", "tie", "tied"):
+        return state.ctx
     if kind == "note":
-        return state[2][1]
+        return state.where.ctx
     return None
 
 
@@ -254,15 +259,17 @@ def _with_what_must_follow(after, fit: int) -> int:
     ctx = _context(after)
     if ctx is None:
         return fit
-    tuplet_left = ctx[2]
-    kind = after[0]
+    tuplet_left = ctx.tuplet_left
+    kind = after.kind
     pending = (
-        (kind == "body" and after[2] not in FREE_CODES)
-        or (kind == "tok" and after[1] in PENDING_TOKENS)
+        (kind == "body" and after.last not in FREE_CODES)
+        or (kind == "tok" and after.token in PENDING_TOKENS)
         or kind in ("grace", "chord", "tie", "tied")
-        or (kind == "note" and after[2][0] in ("grace", "chord"))
+        or (kind == "note" and after.where.kind in ("grace", "chord"))
     )
-    broken = (kind == "tok" and after[1] == "broken") or (kind == "body" and after[2] == BROKEN)
+    broken = (kind == "tok" and after.token == "broken") or (
+        kind == "body" and after.last == BROKEN
+    )
     if pending and fit == 0:
         fit = SHORTEST_NOTE if tuplet_left == 0 else SHORTEST_TUPLET_NOTE
         fit = TICKS if broken else fit  # "A>B": B is a note of the unit length
@@ -271,16 +278,17 @@ def _with_what_must_follow(after, fit: int) -> int:
 
 
 def _still_in(state, after) -> bool:
-    return state[0] == "note" and after[0] == "note" and after[2] is state[2]
+    return state.kind == "note" and after.kind == "note" and after.where is state.where
 
 
 def _begins(after, ch: str) -> int:
     """The least a note or rest that `ch` begins can last (0: `ch` begins neither)."""
-    if after[0] == "note" and after[2][0] == "body" and (ch in NOTE_LETTERS or ch in ACCIDENTALS):
-        if after[2][2] == BROKEN_PAIR:  # the second note of "A>B" has the unit length
+    begins_note = ch in NOTE_LETTERS or ch in ACCIDENTALS
+    if after.kind == "note" and after.where.kind == "body" and begins_note:
+        if after.where.last == BROKEN_PAIR:  # the second note of "A>B" has the unit length
             return TICKS
-        return _tuplet_scale(shortest_completion(""), after[2])
-    if after[0] == "tok" and after[1] == "rest" and ch == "z":
+        return _tuplet_scale(shortest_completion(""), after.where)
+    if after.kind == "tok" and after.token == "rest" and ch == "z":
         return shortest_completion("")
     return 0
 
@@ -345,7 +353,7 @@ class AbcConstraint(Constraint):
         self.distance = torch.tensor(distances_to_end(rows, done) + [UNREACHABLE])
         self.num_states = count
         span = profile.quantile(STEP_RANGE, TYPICAL) if profile is not None else None
-        self.max_span = NO_SPAN if span is None else max(7, math.ceil(span))
+        self.max_span = NO_SPAN if span is None else max(OCTAVE, math.ceil(span))
         self.profile = profile
 
     def reset(self, batch: int, device: torch.device) -> None:
@@ -377,7 +385,7 @@ class AbcConstraint(Constraint):
         """Each sample's span: drawn from the training tunes' spans (an octave at least)."""
         if self.max_span < NO_SPAN:
             batch, device = self.span.numel(), self.span.device
-            drawn = drawn_sizes(self.profile, STEP_RANGE, 7, generator, batch, device)
+            drawn = drawn_sizes(self.profile, STEP_RANGE, OCTAVE, generator, batch, device)
             if drawn is not None:
                 self.span = torch.minimum(drawn, self.span)
 
@@ -425,7 +433,7 @@ class AbcConstraint(Constraint):
         direction, left = self.direction[s], self.marks_left[s]
         reachable = torch.zeros_like(ok)
         for marks in range(MAX_OCTAVE_MARKS + 1):
-            there = pitch + 7 * marks * direction
+            there = pitch + OCTAVE * marks * direction
             inside = (there >= highest - span) & (there <= lowest + span)
             reachable |= inside & (marks <= left)
         return ok & ((kind == NO_PITCH) | reachable)

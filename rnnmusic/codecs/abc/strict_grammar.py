@@ -16,13 +16,16 @@ state holds what the tools check across tokens:
   note), and decorations stand only before notes and rests (`T[AB]`: "trills not supported in
   chords").
 
-States are small tuples, so `TableConstraint` compiles the machine into tables once per
-vocabulary (about a second). A token in progress carries only what its end needs.
+States are small named tuples (`Header`, `Body`, `Line`, `Token`, `Note`, `Tie`, `Tied`, `Chord`,
+`Grace`, each kind first; a body context is a `Context`), so `TableConstraint` compiles the
+machine into tables once per vocabulary (about a second). A token in progress carries only
+what its end needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from rnnmusic.codecs.abc.fields import CANONICAL_RHYTHMS, FIFTHS, MODES
 from rnnmusic.codecs.abc.profile import KEY, METER, NO_RHYTHM, RHYTHM, UNIT
@@ -31,6 +34,7 @@ from rnnmusic.profile import COVERAGE, CorpusProfile
 MAX_SLUR_DEPTH = 2
 MAX_OCTAVE_MARKS = 2  # C,, … c'' : the corpus never goes past one mark
 MAX_CHORD_NOTES = 4  # abc2midi: "too many notes in chord" beyond its limit
+MAX_BROKEN = 3  # ">>>" and "<<<": the longest broken rhythms
 TUPLET_NOTES = 3  # only (3: the corpus's other tuplets are 33 of 5,129
 # note lengths music21 writes as one note with dots (5, 7, 9 … are "complex" and fail to parse)
 LENGTHS = frozenset(["", "2", "3", "4", "6", "8", "12", "16", "/", "/4", "/8", "3/2", "3/4"])
@@ -63,14 +67,143 @@ DECORATED = (DECO, SHORT, SHORTS)
 # Repeats, as abc2midi checks them: none open (an ending may open: the repeat is from the
 # start or from a "||"), closed by ":|" (an ending needs a "|:" first), in a second ending
 # (which a "||", "|]" or repeat sign must close before the next "|1"), "|:" open, in "|1"
-NO_REPEAT, CLOSED, SECOND_ENDING, REPEAT, FIRST_ENDING = range(5)
+REPEAT_STATES = range(5)
+NO_REPEAT, CLOSED, SECOND_ENDING, REPEAT, FIRST_ENDING = REPEAT_STATES
 # How a note in the body ends: free (may be tied or take a broken rhythm), the second note of
 # a broken rhythm (unit length, no tie, no further broken rhythm), or fixed (in a tuplet or
 # decorated: abc2midi ties no staccato note and breaks no rhythm of a fermata)
 FREE, BROKEN_PAIR, FIXED, IN_TUPLET = range(4)  # IN_TUPLET: fixed, and 2/3 of its length
 MAX_GRACE_NOTES = 4
-DONE = ("done",)
 CLOSE_CHORD = "close:"  # the token after "]", with the chord's first note's length
+# The header's lines, in the order of `header_tries`: the first (R:, or M: where a tune may go
+# without an R: line), M:, L:, K:, and M: after "R:hornpipe" (a meter a hornpipe may take)
+FIRST_LINE, METER_LINE, UNIT_LINE, KEY_LINE, HORNPIPE_METER_LINE = range(5)
+
+
+# The machine's states. Each is a tuple whose first field names its kind, so states hash and
+# compare as the plain tuples they are (the table compiler only needs that); the field names say
+# what the other positions hold.
+
+
+class Context(NamedTuple):
+    """What a body state knows of the tune so far, beyond the token it is in."""
+
+    slurs: int  # slurs open (at most MAX_SLUR_DEPTH)
+    has_note: bool  # the tune has a note (it may end)
+    tuplet_left: int  # notes the open "(3" tuplet still takes (0: none open)
+    repeat: int  # NO_REPEAT … FIRST_ENDING
+
+
+class Plain(NamedTuple):
+    """A state that is its kind alone: "done" (the tune and its blank line are written)."""
+
+    kind: str
+
+
+class Header(NamedTuple):
+    """A header line being written ("head")."""
+
+    kind: str
+    stage: int  # which line: FIRST_LINE … HORNPIPE_METER_LINE
+    line: str  # the line so far
+    meter: str  # the meter, once its line is done ("" before; the L: line uses it up)
+
+
+class Body(NamedTuple):
+    """Between tokens in the body ("body"). Inside a `Note` (its `where`), the same shape says
+    where a note stands in the body: `last` is then how the note may end (FREE … IN_TUPLET)."""
+
+    kind: str
+    ctx: Context
+    last: int  # what was written last: START … BROKEN (free codes, then pending ones)
+
+
+class Line(NamedTuple):
+    """Just after a body line's newline ("line"): a blank line ends the tune."""
+
+    kind: str
+    ctx: Context
+
+
+class Token(NamedTuple):
+    """A token in progress ("tok"), holding the context after it."""
+
+    kind: str
+    # which token: "rest", CLOSE_CHORD + the chord's first note's length, "paren", "broken",
+    # "bar", "symbol" or "deco"
+    token: str
+    # what it has so far: the length, broken rhythm, bar line, chord symbol stage or decoration
+    # written; for "paren", the `last` code of the body state before it
+    part: str | int
+    ctx: Context
+
+
+class Marks(NamedTuple):
+    """A note's part: its letter written, octave marks may follow ("marks")."""
+
+    kind: str
+    upper: bool  # an upper-case letter (takes ","), else lower case (takes "'")
+    count: int  # octave marks written
+
+
+class Length(NamedTuple):
+    """A note's part: its length being written ("len")."""
+
+    kind: str
+    written: str  # the length so far
+
+
+class Note(NamedTuple):
+    """A note being spelled ("note")."""
+
+    kind: str
+    part: str | Marks | Length  # the accidental written so far (a str), or the letter's part
+    where: Body | Chord | Grace  # where the note stands, as that state was before it began
+    spelling: str | None  # letter and octave marks, for a tied note to repeat (None: no tie)
+
+
+class Tie(NamedTuple):
+    """Between a tie's "-" and the tied note ("tie")."""
+
+    kind: str
+    spelling: str  # the tied note's letter and octave marks
+    between: str  # what stands between: a space, a bar line "|", or both
+    ctx: Context
+
+
+class Tied(NamedTuple):
+    """The tied note being spelled as the note before the tie ("tied")."""
+
+    kind: str
+    spelling: str
+    matched: int  # characters of `spelling` written
+    ctx: Context
+
+
+class Chord(NamedTuple):
+    """Inside a chord's brackets, between notes ("chord")."""
+
+    kind: str
+    ctx: Context
+    notes: int  # notes written
+    first: str | None  # the first note's length (None before it ends)
+
+
+class Grace(NamedTuple):
+    """Inside a grace group's braces, between notes ("grace")."""
+
+    kind: str
+    ctx: Context
+    notes: int  # notes written
+
+
+DONE = Plain("done")
+# a note's parts are few: made once (a note's spelling makes millions of moves)
+MARKS = {
+    (upper, n): Marks("marks", upper, n)
+    for upper in (False, True)
+    for n in range(MAX_OCTAVE_MARKS + 1)
+}
 
 
 class _Trie:
@@ -119,6 +252,7 @@ def _usual(profile: CorpusProfile, name: str, spelled) -> frozenset[str]:
 
 
 _LENGTHS = _Trie(LENGTHS)
+LENGTH_PARTS = {prefix: Length("len", prefix) for prefix in _LENGTHS.prefixes}
 _QUALITIES = _Trie(CHORD_QUALITIES)
 _DECORATIONS = _Trie(DECORATIONS)
 
@@ -126,27 +260,27 @@ _DECORATIONS = _Trie(DECORATIONS)
 class AbcGrammar:
     """`rnnmusic.constraints.CharGrammar` for one canonical tune followed by the blank line.
 
-    A body context `ctx` is (slur depth, has a note, tuplet notes left, repeat state)."""
+    A body context `ctx` is a `Context`: slur depth, has a note, tuplet notes left, repeats."""
 
-    start = ("head", 0, "", "")  # stage, line so far, the meter once its line is done
+    start = Header("head", FIRST_LINE, "", "")
 
     def __init__(self, profile: CorpusProfile | None = None):
         self.header = header_tries(profile)
 
     def is_done(self, state) -> bool:
-        return state == DONE
+        return state.kind == "done"
 
     def step(self, state, ch: str):
-        kind = state[0]
+        kind = state.kind
         if kind == "head":
             return _header(state, ch, self.header)
         if kind == "body":
-            return _body(state[1], state[2], ch)
+            return _body(state.ctx, state.last, ch)
         if kind == "line":  # just after a body line's "\n"
-            ctx = state[1]
+            ctx = state.ctx
             if ch == "\n":
-                depth, has_note, _, repeat = ctx
-                return DONE if depth == 0 and has_note and repeat < REPEAT else None
+                ok = ctx.slurs == 0 and ctx.has_note and ctx.repeat < REPEAT
+                return DONE if ok else None
             return _body(ctx, START, ch)
         if kind == "note":
             return _in_note(state, ch)
@@ -161,170 +295,183 @@ class AbcGrammar:
         return _in_token(state, ch)
 
 
-def _header(state, ch: str, tries: tuple[_Trie, ...]):
-    _, stage, prefix, meter = state
+def _header(state: Header, ch: str, tries: tuple[_Trie, ...]):
+    stage, prefix, meter = state.stage, state.line, state.meter
     lines = tries[stage]
     if ch == "\n" and prefix in lines.words:
-        if stage == 3:
-            return ("body", (0, False, 0, NO_REPEAT), START)
+        if stage == KEY_LINE:
+            return Body("body", Context(0, False, 0, NO_REPEAT), START)
         if prefix.startswith("R:"):
-            return ("head", 4 if prefix == "R:hornpipe" else 1, "", meter)
+            after = HORNPIPE_METER_LINE if prefix == "R:hornpipe" else METER_LINE
+            return Header("head", after, "", meter)
         if prefix.startswith("M:"):
-            return ("head", 2, "", prefix[2:])
-        return ("head", stage + 1, "", "")  # the L: line has used the meter
-    return ("head", stage, prefix + ch, meter) if lines.extends(prefix, ch) else None
+            return Header("head", UNIT_LINE, "", prefix[2:])
+        return Header("head", KEY_LINE, "", "")  # the L: line has used the meter
+    return Header("head", stage, prefix + ch, meter) if lines.extends(prefix, ch) else None
 
 
-def _body(ctx: tuple, last: int, ch: str):
+def _body(ctx: Context, last: int, ch: str):
     """The state after `ch` where a new token may start. Before a note come, in this order:
     slurs, a tuplet and a chord symbol, then a grace group, then decorations. abc2midi reads `~"C"A`,
     `~(AB)` and `~{g}A` as malformed, and `{g}~A` as two grace groups."""
-    depth, has_note, tuplet, repeat = ctx
+    depth, tuplet = ctx.slurs, ctx.tuplet_left
     if last == BROKEN:  # only the note; a slur may close or open between: "(AB>)c", "A>(Bc)"
         if ch == ")" and depth:
-            return ("body", (depth - 1, has_note, tuplet, repeat), BROKEN)
+            return Body("body", Context(depth - 1, ctx.has_note, tuplet, ctx.repeat), BROKEN)
         if ch == "(":
-            return ("tok", "paren", BROKEN, ctx)
-        return _note_start(("body", _after_event(ctx, True), BROKEN_PAIR), ch)
+            return Token("tok", "paren", BROKEN, ctx)
+        if ch not in NOTE_LETTERS and ch not in ACCIDENTALS:
+            return None
+        return _note_start(Body("body", _after_event(ctx, True), BROKEN_PAIR), ch)
     if ch in NOTE_LETTERS or ch in ACCIDENTALS:  # tokens in progress hold the context after them
         decorated = last in (DECO, SHORT, SHORTS, GRACE_DECO)
         mode = IN_TUPLET if tuplet else FIXED if decorated else FREE
-        return _note_start(("body", _after_event(ctx, True), mode), ch)
+        return _note_start(Body("body", _after_event(ctx, True), mode), ch)
     if tuplet and ch not in " ()" + SHORT_DECORATIONS:  # "(3": notes, slurs and staccato
         return None
     undecorated = last in FREE_CODES or last in (PRE, SYMBOL, DECO)
     if ch in SHORT_DECORATIONS:
         if last in (SHORT, SHORTS):
-            return ("body", ctx, SHORTS)
+            return Body("body", ctx, SHORTS)
         if last in AFTER_GRACE and ch != "~":
-            return ("body", ctx, GRACE_DECO)
-        return ("body", ctx, SHORT) if undecorated else None
+            return Body("body", ctx, GRACE_DECO)
+        return Body("body", ctx, SHORT) if undecorated else None
     if ch == "!":
-        return ("tok", "deco", "", ctx) if undecorated else None
+        return Token("tok", "deco", "", ctx) if undecorated else None
     if ch == "z":
-        return (
-            ("tok", "rest", "", _after_event(ctx, False)) if undecorated or last == SHORT else None
-        )
+        rest = Token("tok", "rest", "", _after_event(ctx, False))
+        return rest if undecorated or last == SHORT else None
     if ch == "(":
-        return ("tok", "paren", last, ctx) if undecorated or last in AFTER_GRACE else None
+        return Token("tok", "paren", last, ctx) if undecorated or last in AFTER_GRACE else None
     if ch == " " and last == GRACE:  # "{g} A"
-        return ("body", ctx, GRACE_SPACE)
+        return Body("body", ctx, GRACE_SPACE)
     if ch in "{[":
         if last in FREE_CODES or last in (PRE, SYMBOL):
-            return ("grace", ctx, 0) if ch == "{" else ("chord", _after_event(ctx, True), 0, None)
+            if ch == "{":
+                return Grace("grace", ctx, 0)
+            return Chord("chord", _after_event(ctx, True), 0, None)
         return None
     if ch == '"':
-        return ("tok", "symbol", "root", ctx) if last in FREE_CODES or last == PRE else None
+        return Token("tok", "symbol", "root", ctx) if last in FREE_CODES or last == PRE else None
     if last not in FREE_CODES:  # a prefix waits for its note
         return None
     if ch == "\n":
-        return ("line", ctx) if last not in (START, SPACE) and tuplet == 0 else None
+        return Line("line", ctx) if last not in (START, SPACE) and tuplet == 0 else None
     if ch == " ":
-        return ("body", ctx, SPACE) if last not in (START, SPACE) else None
+        return Body("body", ctx, SPACE) if last not in (START, SPACE) else None
     if ch == ")":
         ok = depth and last in NOTE_LIKE
-        return ("body", (depth - 1, has_note, tuplet, repeat), CLOSE) if ok else None
+        return (
+            Body("body", Context(depth - 1, ctx.has_note, tuplet, ctx.repeat), CLOSE)
+            if ok
+            else None
+        )
     if ch in "<>":
-        return ("tok", "broken", ch, ctx) if last == PLAIN and tuplet == 0 else None
+        return Token("tok", "broken", ch, ctx) if last == PLAIN and tuplet == 0 else None
     if ch in "|:" and last != BAR and tuplet == 0:
-        return ("tok", "bar", ch, ctx)
+        return Token("tok", "bar", ch, ctx)
     return None
 
 
-def _note_start(where: tuple, ch: str):
+def _note_start(where: Body | Chord | Grace, ch: str):
     """A note begins. A note outside tuplets, chords and grace groups, without an accidental,
     may be tied: it carries its spelling (letter and octave marks) for the tied note to repeat."""
     if ch in ACCIDENTALS:
-        return ("note", ch, where, None)
+        return Note("note", ch, where, None)
     if ch not in NOTE_LETTERS:
         return None
-    can_tie = where[0] == "body" and where[2] == FREE
-    return ("note", ("marks", ch.isupper(), 0), where, ch if can_tie else None)
+    can_tie = where.kind == "body" and where.last == FREE
+    return Note("note", MARKS[ch.isupper(), 0], where, ch if can_tie else None)
 
 
-def _in_note(state, ch: str):
-    _, part, where, spelling = state
+def _in_note(state: Note, ch: str):
+    part, where, spelling = state.part, state.where, state.spelling
     if part in ("^", "_") and ch == part:
-        return ("note", part * 2, where, None)
+        return Note("note", part * 2, where, None)
     if isinstance(part, str):  # after an accidental: the letter
-        return ("note", ("marks", ch.isupper(), 0), where, None) if ch in NOTE_LETTERS else None
-    if part[0] == "marks":
-        _, upper, marks = part
+        if ch not in NOTE_LETTERS:
+            return None
+        return Note("note", MARKS[ch.isupper(), 0], where, None)
+    if part.kind == "marks":
+        upper, marks = part.upper, part.count
         if ch == ("," if upper else "'") and marks < MAX_OCTAVE_MARKS:
-            return ("note", ("marks", upper, marks + 1), where, spelling and spelling + ch)
+            marked = MARKS[upper, marks + 1]
+            return Note("note", marked, where, spelling and spelling + ch)
         length = ""
     else:
-        length = part[1]
-    if _LENGTHS.extends(length, ch) and where[0] != "grace":  # grace notes take no length
-        return ("note", ("len", length + ch), where, spelling)
+        length = part.written
+    if _LENGTHS.extends(length, ch) and where.kind != "grace":  # grace notes take no length
+        return Note("note", LENGTH_PARTS[length + ch], where, spelling)
     if length not in LENGTHS:
         return None
-    kind, ctx = where[0], where[1]
-    if kind == "chord":  # a chord lasts as long as its first note, times its own length
-        first = where[3] if where[3] is not None else length
-        return _in_chord(("chord", ctx, where[2] + 1, first), ch)
-    if kind == "grace":
-        return _in_grace(("grace", ctx, where[2] + 1), ch) if not length else None
-    if where[2] == BROKEN_PAIR and length:  # a broken rhythm joins notes of the unit length
+    ctx = where.ctx
+    closing = "]" if where.kind == "chord" else "}"
+    if where.kind != "body" and ch not in NOTE_LETTERS and ch not in ACCIDENTALS and ch != closing:
+        return None  # in a chord or grace group only a note or the closing bracket follows
+    if where.kind == "chord":  # a chord lasts as long as its first note, times its own length
+        first = where.first if where.first is not None else length
+        return _in_chord(Chord("chord", ctx, where.notes + 1, first), ch)
+    if where.kind == "grace":
+        return _in_grace(Grace("grace", ctx, where.notes + 1), ch) if not length else None
+    if where.last == BROKEN_PAIR and length:  # a broken rhythm joins notes of the unit length
         return None
     if ch == "-" and spelling:
-        return ("tie", spelling, "", ctx)
-    return _body(ctx, PLAIN if length == "" and where[2] == FREE else NOTE, ch)
+        return Tie("tie", spelling, "", ctx)
+    return _body(ctx, PLAIN if length == "" and where.last == FREE else NOTE, ch)
 
 
-def _after_event(ctx: tuple, is_note: bool) -> tuple:
-    depth, has_note, tuplet, repeat = ctx
-    return (depth, has_note or is_note, max(0, tuplet - 1), repeat)
+def _after_event(ctx: Context, is_note: bool) -> Context:
+    if not ctx.tuplet_left and (ctx.has_note or not is_note):
+        return ctx  # unchanged
+    return Context(ctx.slurs, ctx.has_note or is_note, max(0, ctx.tuplet_left - 1), ctx.repeat)
 
 
-def _in_tie(state, ch: str):
+def _in_tie(state: Tie, ch: str):
     """Between `A-` and its `A`: nothing, or a bar line `|` with a space either side or not."""
-    _, spelling, between, ctx = state
+    spelling, between, ctx = state.spelling, state.between, state.ctx
     if ch == spelling[0]:
-        return _in_tied(("tied", spelling, 1, _after_event(ctx, True)))
+        return _in_tied(Tied("tied", spelling, 1, _after_event(ctx, True)))
     if ch == " " and not between.endswith(" "):
-        return ("tie", spelling, between + " ", ctx)
+        return Tie("tie", spelling, between + " ", ctx)
     if ch == "|" and "|" not in between:
-        return ("tie", spelling, between + "|", ctx)
+        return Tie("tie", spelling, between + "|", ctx)
     return None
 
 
-def _in_tied(state, ch: str | None = None):
+def _in_tied(state: Tied, ch: str | None = None):
     """The tied note, spelled as the note before the tie; then its length as any note's."""
-    _, spelling, matched, ctx = state
+    spelling, matched, ctx = state.spelling, state.matched, state.ctx
     if ch is None and matched < len(spelling):
         return state
     if matched < len(spelling):
-        return ("tied", spelling, matched + 1, ctx) if ch == spelling[matched] else None
-    note = ("note", ("len", ""), ("body", ctx, FREE), spelling)
+        return Tied("tied", spelling, matched + 1, ctx) if ch == spelling[matched] else None
+    note = Note("note", LENGTH_PARTS[""], Body("body", ctx, FREE), spelling)
     return note if ch is None else _in_note(note, ch)
 
 
-def _in_chord(state, ch: str):
-    _, ctx, count, first = state
+def _in_chord(state: Chord, ch: str):
     if ch in NOTE_LETTERS or ch in ACCIDENTALS:
-        return _note_start(("chord", ctx, count, first), ch) if count < MAX_CHORD_NOTES else None
-    if ch == "]" and count:
-        return ("tok", CLOSE_CHORD + first, "", ctx)
+        return _note_start(state, ch) if state.notes < MAX_CHORD_NOTES else None
+    if ch == "]" and state.notes:
+        return Token("tok", CLOSE_CHORD + state.first, "", state.ctx)
     return None
 
 
-def _in_grace(state, ch: str):
-    _, ctx, notes = state
+def _in_grace(state: Grace, ch: str):
     if ch in NOTE_LETTERS or ch in ACCIDENTALS:
-        return _note_start(("grace", ctx, notes), ch) if notes < MAX_GRACE_NOTES else None
-    if ch == "}" and notes:
-        return ("body", ctx, GRACE)
+        return _note_start(state, ch) if state.notes < MAX_GRACE_NOTES else None
+    if ch == "}" and state.notes:
+        return Body("body", state.ctx, GRACE)
     return None
 
 
-def _in_token(state, ch: str):
+def _in_token(state: Token, ch: str):
     """Continue the token in progress, or end it and start the next with `ch`."""
-    _, kind, part, ctx = state
-    depth, has_note, tuplet, repeat = ctx
+    kind, part, ctx = state.token, state.part, state.ctx
+    depth, tuplet = ctx.slurs, ctx.tuplet_left
     if kind == "rest" or kind.startswith(CLOSE_CHORD):
         if _LENGTHS.extends(part, ch):
-            return ("tok", kind, part + ch, ctx)
+            return Token("tok", kind, part + ch, ctx)
         if part not in LENGTHS:
             return None
         return _body(ctx, REST if kind == "rest" else CHORD, ch)
@@ -332,14 +479,18 @@ def _in_token(state, ch: str):
         if ch == str(TUPLET_NOTES):
             ok = (part in FREE_CODES or part in (PRE, SYMBOL)) and tuplet == 0  # '"D"(3ABc'
             after = SYMBOL if part == SYMBOL else PRE
-            return ("body", (depth, has_note, TUPLET_NOTES, repeat), after) if ok else None
+            return (
+                Body("body", Context(depth, ctx.has_note, TUPLET_NOTES, ctx.repeat), after)
+                if ok
+                else None
+            )
         if depth >= MAX_SLUR_DEPTH:
             return None
         after = PRE if part in FREE_CODES else part  # a slur keeps what came before it
-        return _body((depth + 1, has_note, tuplet, repeat), after, ch)
+        return _body(Context(depth + 1, ctx.has_note, tuplet, ctx.repeat), after, ch)
     if kind == "broken":
-        if ch == part[0] and len(part) < 3:
-            return ("tok", kind, part + ch, ctx)
+        if ch == part[0] and len(part) < MAX_BROKEN:
+            return Token("tok", kind, part + ch, ctx)
         return _body(ctx, BROKEN, ch)
     if kind == "bar":
         return _in_bar(part, ctx, ch)
@@ -347,8 +498,8 @@ def _in_token(state, ch: str):
         return _in_symbol(part, ctx, ch)
     if kind == "deco":
         if ch == "!" and part in DECORATIONS:
-            return ("body", ctx, DECO)
-        return ("tok", kind, part + ch, ctx) if _DECORATIONS.extends(part, ch) else None
+            return Body("body", ctx, DECO)
+        return Token("tok", kind, part + ch, ctx) if _DECORATIONS.extends(part, ch) else None
     raise AssertionError(kind)
 
 
@@ -359,46 +510,45 @@ _BAR_NEXT = {  # bar lines as the lexer reads them greedily: only canonical spel
     ":||": {":": ":||:"},
 }
 _REPEATS = {  # bar line: {repeat state before: repeat state after}
-    "|": {r: r for r in range(5)},
+    "|": {r: r for r in REPEAT_STATES},
     "||": {NO_REPEAT: NO_REPEAT, CLOSED: NO_REPEAT, SECOND_ENDING: NO_REPEAT, REPEAT: REPEAT},
     "|:": {NO_REPEAT: REPEAT, CLOSED: REPEAT, SECOND_ENDING: REPEAT},
     "|1": {NO_REPEAT: FIRST_ENDING, REPEAT: FIRST_ENDING},
-    ":|": {r: CLOSED for r in range(5)},
+    ":|": {r: CLOSED for r in REPEAT_STATES},
     ":|2": {FIRST_ENDING: SECOND_ENDING},
-    ":||:": {r: REPEAT for r in range(5)},
+    ":||:": {r: REPEAT for r in REPEAT_STATES},
 }
 _REPEATS["|]"] = _REPEATS["||"]
 
 
-def _in_bar(part: str, ctx: tuple, ch: str):
+def _in_bar(part: str, ctx: Context, ch: str):
     following = _BAR_NEXT.get(part, {})
     if ch in following:
-        return ("tok", "bar", following[ch], ctx)
-    depth, has_note, tuplet, repeat = ctx
-    after = _REPEATS.get(part, {}).get(repeat)
+        return Token("tok", "bar", following[ch], ctx)
+    after = _REPEATS.get(part, {}).get(ctx.repeat)
     if after is None:
         return None
-    return _body((depth, has_note, tuplet, after), BAR, ch)
+    return _body(Context(ctx.slurs, ctx.has_note, ctx.tuplet_left, after), BAR, ch)
 
 
-def _in_symbol(part: str, ctx: tuple, ch: str):
+def _in_symbol(part: str, ctx: Context, ch: str):
     """`"Am7/G"`: a root, one of CHORD_QUALITIES, and an optional bass note."""
-    done = ("body", ctx, SYMBOL)
+    done = Body("body", ctx, SYMBOL)
     if part == "root":
-        return ("tok", "symbol", "acc", ctx) if ch in "ABCDEFG" else None
+        return Token("tok", "symbol", "acc", ctx) if ch in "ABCDEFG" else None
     if part in ("acc", "bass-acc") and ch in "#b":
-        return ("tok", "symbol", "quality:" if part == "acc" else "end", ctx)
+        return Token("tok", "symbol", "quality:" if part == "acc" else "end", ctx)
     if part == "acc":
         part = "quality:"
     if part.startswith("quality:"):
         quality = part[len("quality:") :]
         if _QUALITIES.extends(quality, ch):
-            return ("tok", "symbol", part + ch, ctx)
+            return Token("tok", "symbol", part + ch, ctx)
         if quality not in CHORD_QUALITIES:
             return None
         if ch == "/":
-            return ("tok", "symbol", "bass", ctx)
+            return Token("tok", "symbol", "bass", ctx)
         return done if ch == '"' else None
     if part == "bass":
-        return ("tok", "symbol", "bass-acc", ctx) if ch in "ABCDEFG" else None
+        return Token("tok", "symbol", "bass-acc", ctx) if ch in "ABCDEFG" else None
     return done if ch == '"' else None

@@ -133,9 +133,9 @@ def compile_tables(vocab: tuple[str, ...], settings: Settings | None = None) -> 
     done = [syntax.is_done(s) for s in order]
     plain = _distances(rows, done, {})
     first_bars = {  # the first bar's state knows its grid: its shortest bar is its cost
-        i: (s[2] + 1) * shortest_bar(s[1]) + BAR_TAIL
+        i: (s.strings + 1) * shortest_bar(s.grid) + BAR_TAIL
         for i, s in enumerate(order)
-        if s[0] == "bar" and plain[i] < UNREACHABLE
+        if s.kind == "bar" and plain[i] < UNREACHABLE
     }
     distance = _distances(rows, done, first_bars)
 
@@ -156,9 +156,9 @@ def compile_tables(vocab: tuple[str, ...], settings: Settings | None = None) -> 
             group_end[s, c], bar_end[s, c] = action.group_end, action.bar_end
             bar_max[s, c] = action.bar_max
     dist = torch.tensor(distance + [UNREACHABLE], dtype=torch.long)
-    in_bar = torch.tensor([s[0] in IN_BAR for s in order] + [False], dtype=torch.long)
-    grids = [s[1] if s[0] not in ("start", "g", "done") else GRIDS[0] for s in order]
-    strings = [s[2] if s[0] in IN_BAR + ("bar", "barend", "nl") else 0 for s in order]
+    in_bar = torch.tensor([s.kind in IN_BAR for s in order] + [False], dtype=torch.long)
+    grids = [s.grid if s.kind not in ("start", "g", "done") else GRIDS[0] for s in order]
+    strings = [s.strings if s.kind in IN_BAR + ("bar", "barend", "nl") else 0 for s in order]
     bar_full, extra = _bar_tables()
     finite = [d for d in distance if d < UNREACHABLE]
     return Tables(

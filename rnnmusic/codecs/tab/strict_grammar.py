@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rnnmusic.codecs.tab.alphabet import (
     BAR_END,
@@ -51,6 +52,7 @@ SHARPABLE = "CDFGA"
 TUNING_OCTAVES = "0123456"
 SEPARATOR = "\n\n"
 BAR_TAIL = len(BAR_END + SEPARATOR)  # what ends the last bar and the piece
+TEMPO_DIGITS = len(str(TEMPO_RANGE[1]))  # the most digits a tempo takes
 
 # per-string bits
 SOUNDING, FRET_NOW, DEAD_NOW, FRETTED_BEFORE = 1, 2, 4, 8
@@ -105,6 +107,97 @@ def _viable(value: int, low: int, high: int, most_digits: int) -> bool:
 TOKEN_ORDER = "gmqt"
 
 
+# The machine's states. Each is a tuple whose first field names its kind, so states hash and
+# compare as the plain tuples they are (the table compiler only needs that); the field names say
+# what the other positions hold.
+
+
+class Plain(NamedTuple):
+    """A state that is its kind alone: "start" (the header's "g" to come) and "done"."""
+
+    kind: str
+
+
+class GridDigits(NamedTuple):
+    """The grid's number being spelled ("g")."""
+
+    kind: str
+    written: str  # the digits so far
+
+
+class Gap(NamedTuple):
+    """The space after a header token: the next token's letter to come ("gap")."""
+
+    kind: str
+    grid: int
+    last: str  # the letter of the token before the space (one of TOKEN_ORDER)
+
+
+class Number(NamedTuple):
+    """A time signature's numerator ("m") or a tempo ("q") being spelled."""
+
+    kind: str
+    grid: int
+    value: int  # the number so far (0: no digit yet)
+
+
+class Denominator(NamedTuple):
+    """A time signature's denominator being spelled, after its "/" ("m/")."""
+
+    kind: str
+    grid: int
+    numerator: int
+    written: str  # the denominator's digits so far
+
+
+class TuningOf(NamedTuple):
+    """A tuning spelled as one of the training tabs' tunings ("t", with a profile's tunings)."""
+
+    kind: str
+    grid: int
+    written: str  # the tuning so far
+
+
+class Tuning(NamedTuple):
+    """Between a tuning's note names: after "t" or an octave ("t", the next letter or the
+    newline to come), or after a sharp ("t#", the octave to come)."""
+
+    kind: str
+    grid: int
+    strings: int  # the note names completed so far
+
+
+class TuningNote(NamedTuple):
+    """Just after a tuning note's letter ("t."): a sharp or the octave to come."""
+
+    kind: str
+    grid: int
+    strings: int  # the note names completed before this one
+    sharpable: bool  # the letter takes a sharp (C D F G A)
+
+
+class Body(NamedTuple):
+    """In the body, between groups or at a group's or bar's end: "bar" (a bar's first group to
+    come), "full" (all N cells written: ":" or "." to come), "marked" (all N marks written),
+    "next" (after "."), "barend" (after "|"), "nl" (after the bar's newline)."""
+
+    kind: str
+    grid: int
+    strings: int  # N: cells (and marks) in each group
+
+
+class InGroup(NamedTuple):
+    """Inside a group: its cells ("cell") or its marks after ":" ("mark") being written."""
+
+    kind: str
+    grid: int
+    strings: int  # N: cells (and marks) in each group
+    written: int  # cells (or marks) written so far: the string the next one concerns
+
+
+DONE = Plain("done")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The header values a sample may spell. None: any the grammar allows; with a corpus
@@ -147,31 +240,32 @@ class Settings:
 
 class TabSyntax:
     """The text as a state machine. Header states carry what the rest of the header needs;
-    body states carry (grid, strings) and the position in the group."""
+    body states carry the grid, the number of strings and the position in the group (the
+    named tuples above)."""
 
-    start = ("start",)
+    start = Plain("start")
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
 
     def is_done(self, state) -> bool:
-        return state[0] == "done"
+        return state.kind == "done"
 
     def transition(self, state, ch: str) -> tuple[tuple, Action] | None:
-        kind = state[0]
+        kind = state.kind
         if kind == "start":
-            return (("g", ""), Action()) if ch == "g" else None
+            return (GridDigits("g", ""), Action()) if ch == "g" else None
         if kind == "g":
-            return self._grid(state[1], ch)
+            return self._grid(state.written, ch)
         if kind == "gap":
-            return self._token_letter(state[1], state[2], ch)
+            return self._token_letter(state.grid, state.last, ch)
         if kind == "m":
-            return self._numerator(state[1], state[2], ch)
+            return self._numerator(state.grid, state.value, ch)
         if kind == "m/":
-            return self._denominator(*state[1:], ch)
+            return self._denominator(state.grid, state.numerator, state.written, ch)
         if kind == "q":
-            return self._tempo(state[1], state[2], ch)
-        if kind == "t" and isinstance(state[2], str):
+            return self._tempo(state.grid, state.value, ch)
+        if isinstance(state, TuningOf):
             return self._tuning_of(state, ch)
         if kind in ("t", "t.", "t#"):
             return self._tuning(state, ch)
@@ -185,9 +279,9 @@ class TabSyntax:
         action = action or Action()
         later = TOKEN_ORDER[TOKEN_ORDER.index(token) + 1 :]
         if ch == " " and any(self._may_write(token, letter) for letter in later):
-            return ("gap", grid, token), action
+            return Gap("gap", grid, token), action
         if ch == "\n" and all(self.settings.may_skip(letter) for letter in later):
-            return ("bar", grid, len(STANDARD)), action
+            return Body("bar", grid, len(STANDARD)), action
         return None
 
     def _may_write(self, last: str, letter: str) -> bool:
@@ -200,7 +294,7 @@ class TabSyntax:
     def _grid(self, digits: str, ch: str):
         texts = [str(g) for g in self.settings.grids]
         if ch in DIGITS and any(t.startswith(digits + ch) for t in texts):
-            return ("g", digits + ch), Action()
+            return GridDigits("g", digits + ch), Action()
         if digits in texts:
             grid = int(digits)
             return self._token_end(grid, "g", ch, Action(bar_max=grid))
@@ -209,16 +303,20 @@ class TabSyntax:
     def _token_letter(self, grid: int, last: str, ch: str):
         if ch not in TOKEN_ORDER[1:] or not self._may_write(last, ch):
             return None
-        return (ch, grid, "" if ch == "t" and self.settings.tunings is not None else 0), Action()
+        if ch == "t" and self.settings.tunings is not None:
+            return TuningOf("t", grid, ""), Action()
+        if ch == "t":
+            return Tuning("t", grid, 0), Action()
+        return Number(ch, grid, 0), Action()
 
     def _numerator(self, grid: int, num: int, ch: str):
         meters = self.settings.meters
         if ch in DIGITS and (num or ch != "0") and num * 10 + int(ch) <= MAX_NUMERATOR:
             written = str(num * 10 + int(ch))
             if meters is None or any(m.startswith(written) for m in meters):
-                return ("m", grid, int(written)), Action()
+                return Number("m", grid, int(written)), Action()
         if ch == "/" and num and (meters is None or any(m.startswith(f"{num}/") for m in meters)):
-            return ("m/", grid, num, ""), Action()
+            return Denominator("m/", grid, num, ""), Action()
         return None
 
     def _denominator(self, grid: int, num: int, digits: str, ch: str):
@@ -226,7 +324,7 @@ class TabSyntax:
         if self.settings.meters is not None:
             fitting = [d for d in fitting if f"{num}/{d}" in self.settings.meters]
         if ch in DIGITS and any(t.startswith(digits + ch) for t in fitting):
-            return ("m/", grid, num, digits + ch), Action()
+            return Denominator("m/", grid, num, digits + ch), Action()
         if digits in fitting:
             nominal = num * grid // int(digits)
             return self._token_end(grid, "m", ch, Action(bar_max=nominal))
@@ -239,70 +337,75 @@ class TabSyntax:
             new = value * 10 + int(ch)
             if tempos is not None:
                 return (
-                    (("q", grid, new), Action())
+                    (Number("q", grid, new), Action())
                     if any(t.startswith(str(new)) for t in tempos)
                     else None
                 )
-            return (("q", grid, new), Action()) if _viable(new, low, high, 3) else None
+            viable = _viable(new, low, high, TEMPO_DIGITS)
+            return (Number("q", grid, new), Action()) if viable else None
         if low <= value <= high and (tempos is None or str(value) in tempos):
             return self._token_end(grid, "q", ch)
         return None
 
-    def _tuning_of(self, state, ch: str):
-        """Only the tunings of the training tabs: ("t", grid, spelled so far)."""
-        _, grid, written = state
+    def _tuning_of(self, state: TuningOf, ch: str):
+        """Only the tunings of the training tabs."""
+        grid, written = state.grid, state.written
         tunings = self.settings.tunings or frozenset()
         if ch == "\n" and written in tunings:
-            return ("bar", grid, len(parse_pitches(written) or STANDARD)), Action()
+            return Body("bar", grid, len(parse_pitches(written) or STANDARD)), Action()
         if any(t.startswith(written + ch) for t in tunings):
-            return ("t", grid, written + ch), Action()
+            return TuningOf("t", grid, written + ch), Action()
         return None
 
     @staticmethod
-    def _tuning(state, ch: str):
+    def _tuning(state: Tuning | TuningNote, ch: str):
         """Note names one after another (letter, optional sharp, octave); a newline ends them."""
-        kind, grid, count = state[:3]
+        kind, grid, count = state.kind, state.grid, state.strings
         if kind == "t":
             if ch in NOTE_LETTERS and count < MAX_STRINGS:
-                return ("t.", grid, count, ch in SHARPABLE), Action()
+                return TuningNote("t.", grid, count, ch in SHARPABLE), Action()
             if ch == "\n" and count >= MIN_STRINGS:
-                return ("bar", grid, count), Action()
+                return Body("bar", grid, count), Action()
             return None
-        if ch == "#" and kind == "t." and state[3]:
-            return ("t#", grid, count), Action()
+        if ch == "#" and kind == "t." and state.sharpable:
+            return Tuning("t#", grid, count), Action()
         if ch in TUNING_OCTAVES:
-            return ("t", grid, count + 1), Action()
+            return Tuning("t", grid, count + 1), Action()
         return None
 
     # -- body -----------------------------------------------------------------------------------
 
-    def _body(self, state, ch: str):
-        kind, grid, strings = state[0], state[1], state[2]
+    def _body(self, state: Body | InGroup, ch: str):
+        kind, grid, strings = state.kind, state.grid, state.strings
         if kind in ("bar", "next", "nl") and ch in CELL_BITS:  # a new group's first cell
             need = ROOM_SOUNDS if ch == SUSTAIN else ROOM
             return self._after_cell(grid, strings, 1), Action(need, CELL_BITS[ch])
         if kind == "cell" and ch in CELL_BITS:
             need = SOUNDS if ch == SUSTAIN else NONE
-            return self._after_cell(grid, strings, state[3] + 1), Action(need, CELL_BITS[ch])
+            return self._after_cell(grid, strings, state.written + 1), Action(need, CELL_BITS[ch])
         if kind == "full" and ch == MARKS_START:
-            return ("mark", grid, strings, 0), Action()
+            return InGroup("mark", grid, strings, 0), Action()
         if kind in ("full", "marked") and ch == GROUP_END:
-            return ("next", grid, strings), Action(group_end=True)
+            return Body("next", grid, strings), Action(group_end=True)
         if kind == "mark" and ch in MARK_CHARS:
-            k = state[3] + 1
-            after = ("mark", grid, strings, k) if k < strings else ("marked", grid, strings)
+            k = state.written + 1
+            after = (
+                InGroup("mark", grid, strings, k) if k < strings else Body("marked", grid, strings)
+            )
             return after, Action(_mark_need(ch))
         if kind == "next" and ch == BAR_END:
-            return ("barend", grid, strings), Action(BAR_FULL, bar_end=True)
+            return Body("barend", grid, strings), Action(BAR_FULL, bar_end=True)
         if kind == "barend" and ch == "\n":
-            return ("nl", grid, strings), Action()
+            return Body("nl", grid, strings), Action()
         if kind == "nl" and ch == "\n":
-            return ("done",), Action()
+            return DONE, Action()
         return None
 
     @staticmethod
-    def _after_cell(grid: int, strings: int, written: int) -> tuple:
-        return ("cell", grid, strings, written) if written < strings else ("full", grid, strings)
+    def _after_cell(grid: int, strings: int, written: int) -> Body | InGroup:
+        if written < strings:
+            return InGroup("cell", grid, strings, written)
+        return Body("full", grid, strings)
 
 
 def _mark_need(mark: str) -> int:
@@ -318,4 +421,4 @@ IN_BAR = ("cell", "full", "mark", "marked", "next")  # states inside a bar that 
 
 def string_of(state) -> int:
     """The string a state's characters concern (a group's first cell: string 0)."""
-    return state[3] if state[0] in ("cell", "mark") else 0
+    return state.written if isinstance(state, InGroup) else 0
