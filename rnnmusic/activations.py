@@ -14,6 +14,7 @@ import torch
 
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CharRNN, Stepper
+from rnnmusic.vocabulary import check_known
 
 TOP = 5
 
@@ -40,21 +41,12 @@ class Trace:
         return f"layer {cell // self.hidden + 1}, unit {cell % self.hidden}"
 
 
-def unknown_characters(text: str, vocab: list[str]) -> list[str]:
-    known = set(vocab)
-    return sorted({ch for ch in text if ch not in known})
-
-
 @torch.inference_mode()
 def trace_text(model: CharRNN, vocab: list[str], separator: str, text: str) -> Trace:
     """Feed `text` one character at a time and record what the model predicts and holds."""
-    unknown = unknown_characters(text, vocab)
-    if unknown:
-        shown = ", ".join(repr(ch) for ch in unknown[:10])
-        raise RnnMusicError(
-            f"the input holds {len(unknown)} character(s) the model never saw in training "
-            f"({shown}); inspect text in the notation the model was trained on"
-        )
+    check_known(
+        text, vocab, "the input holds", "inspect text in the notation the model was trained on"
+    )
     if not text:
         raise RnnMusicError("the input is empty; give a file with some music in it")
     index = {ch: i for i, ch in enumerate(vocab)}

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnmusic.activations import Trace, trace_text, unknown_characters
+from rnnmusic.activations import Trace, trace_text
 from rnnmusic.atomic_write import write_text
 from rnnmusic.bounded_read import read_bytes, read_utf8
 from rnnmusic.checkpoint import Checkpoint, load_checkpoint
 from rnnmusic.codecs.text import read_text_file
 from rnnmusic.errors import CodecError, RnnMusicError
 from rnnmusic.positions import CellMatch, position_cells, position_features
+from rnnmusic.vocabulary import unknown_characters
 
 DEFAULT_MAX_CHARS = 3000
 MAX_SAMPLES_BYTES = 64 * 1024 * 1024  # samples.jsonl of a long run, or a text to inspect

@@ -16,6 +16,7 @@ from rnnmusic.device import pick_device
 from rnnmusic.errors import RnnMusicError
 from rnnmusic.model import CharRNN, Stepper
 from rnnmusic.profile import CHARS, CorpusProfile
+from rnnmusic.vocabulary import check_known
 
 STOP_CHECK_EVERY = 16  # steps between checks for finished samples (a check costs a sync)
 MAX_NUM = 10_000  # samples per call: each becomes a file, and they share one batch in memory
@@ -65,13 +66,12 @@ class SampleConfig:
 
 def encode_prime(prime: str, vocab: list[str]) -> list[int]:
     index = {ch: i for i, ch in enumerate(vocab)}
-    unknown = sorted({ch for ch in prime if ch not in index})
-    if unknown:
-        shown = ", ".join(repr(ch) for ch in unknown[:10])
-        raise RnnMusicError(
-            f"the prime contains {len(unknown)} character(s) the model never saw in training "
-            f"({shown}); use only characters of its {len(vocab)}-character vocabulary"
-        )
+    check_known(
+        prime,
+        vocab,
+        "the prime contains",
+        f"use only characters of its {len(vocab)}-character vocabulary",
+    )
     if not prime:
         raise RnnMusicError("the prime is empty; leave it out to start a fresh piece")
     return [index[ch] for ch in prime]
