@@ -252,7 +252,7 @@ def build_workspace(root: Path) -> Workspace:
     )
     run_copy(
         "bad-train-run",
-        lambda r: forge(last, r / "last.safetensors", meta=_set("train.batch_size", -1)),
+        lambda r: forge(last, r / "last.safetensors", meta=_set("train.learning_rate", -1)),
     )
     run_copy("bad-json-run", lambda r: (r / "run.json").write_text('{"config": '))
     run_copy("no-corpus-run", lambda r: (r / "run.json").write_text('{"config": {}}'))
@@ -550,7 +550,7 @@ ATTACKS = [
     _no("truncated-checkpoint", WEIGHTS, "generate {cut}", "damaged"),
     _ok("old-checkpoint-without-checksum", WEIGHTS, "generate {old-no-checksum} --length 40 --seed 1", _samples(1, 40)),
     _no("resume-without-optimizer", WEIGHTS, "train --resume {no-optimizer-run} --no-progress", "optimizer"),
-    _no("resume-damaged-settings", WEIGHTS, "train --resume {bad-train-run} --no-progress", "training settings", "--batch-size"),
+    _no("resume-damaged-settings", WEIGHTS, "train --resume {bad-train-run} --no-progress", "training settings", "--learning-rate"),
     # -- options ------------------------------------------------------------------------------
     _no("temperature-inf-tab", OPTIONS, "generate {tab-run} --temperature inf", "--temperature"),
     _no("temperature-1e-40-tab", OPTIONS, "generate {tab-run} --temperature 1e-40", "--temperature"),
