@@ -145,6 +145,15 @@ def _old_style_chord(match: re.Match, out: Lexed) -> bool:
     return True
 
 
+def _length(written: str, what: str, out: Lexed) -> Fraction:
+    """A note's or rest's written length, or the nearest one the codec writes (noted)."""
+    length = parse_length(written)
+    if length is None:
+        length = clamp_length(written)
+        out.changes.append(f"changed the {what} length {written!r} to {length_text(length)!r}")
+    return length
+
+
 def _token(m: re.Match, out: Lexed) -> Token | None:
     kind = m.lastgroup  # the outermost group of each alternative closes last
     if kind == "field":
@@ -154,12 +163,7 @@ def _token(m: re.Match, out: Lexed) -> Token | None:
     if kind == "ending":
         return token("ending", "[" + m.group("endnum"))
     if kind == "note":
-        length = parse_length(m.group("len"))
-        if length is None:
-            length = clamp_length(m.group("len"))
-            out.changes.append(
-                f"changed the note length {m.group('len')!r} to {length_text(length)!r}"
-            )
+        length = _length(m.group("len"), "note", out)
         octave = (1 if m.group("letter").islower() else 0) + m.group("oct").count("'")
         octave -= m.group("oct").count(",")
         if not MIN_OCTAVE <= octave <= MAX_OCTAVE:
@@ -168,12 +172,7 @@ def _token(m: re.Match, out: Lexed) -> Token | None:
         acc = ACCIDENTAL_VALUE[m.group("acc")] if m.group("acc") else None
         return Note.make(m.group("letter").upper(), octave, acc, length)
     if kind == "rest":
-        length = parse_length(m.group("rlen"))
-        if length is None:
-            length = clamp_length(m.group("rlen"))
-            out.changes.append(
-                f"changed the rest length {m.group('rlen')!r} to {length_text(length)!r}"
-            )
+        length = _length(m.group("rlen"), "rest", out)
         return token("rest", m.group("rkind") + length_text(length))
     if kind == "mrest":
         count = int(m.group("mcount")[:3] or 1)
