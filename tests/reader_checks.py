@@ -39,20 +39,23 @@ def hang_guard(seconds: float):
         yield  # signals reach only the main thread; the CPU-time assertion still applies
         return
 
-    def expire(signum, frame):
-        kind = "of CPU" if signum == signal.SIGPROF else "on the clock"
-        raise _Hang(
-            f"still reading after {seconds if kind == 'of CPU' else 5 * seconds:.0f} s {kind}"
-        )
+    limits = {  # signal: (timer, seconds, what the seconds count)
+        signal.SIGPROF: (signal.ITIMER_PROF, seconds, "of CPU"),
+        signal.SIGALRM: (signal.ITIMER_REAL, 5 * seconds, "on the clock"),
+    }
 
-    previous = {sig: signal.signal(sig, expire) for sig in (signal.SIGPROF, signal.SIGALRM)}
-    signal.setitimer(signal.ITIMER_PROF, seconds)
-    signal.setitimer(signal.ITIMER_REAL, 5 * seconds)
+    def expire(signum, frame):
+        _, limit, counted = limits[signum]
+        raise _Hang(f"still reading after {limit:.0f} s {counted}")
+
+    previous = {sig: signal.signal(sig, expire) for sig in limits}
+    for timer, limit, _ in limits.values():
+        signal.setitimer(timer, limit)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        for timer, _, _ in limits.values():
+            signal.setitimer(timer, 0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
