@@ -233,6 +233,7 @@ class TabConstraint(Constraint):
         self.fret_of = torch.tensor(
             [FRET_CHARS.index(ch) if ch in FRET_CHARS else 0 for ch in vocab]
         )
+        self.top_fret = int(self.fret_of.max())
 
     def reset(self, batch: int, device: torch.device) -> None:
         t = self.tables
@@ -255,7 +256,7 @@ class TabConstraint(Constraint):
         self.target = torch.ones(batch, dtype=torch.long, device=device)  # this bar's length
         self.complement = torch.zeros(batch, dtype=torch.bool, device=device)
         self.bars = torch.zeros(batch, dtype=torch.long, device=device)
-        self.notes = torch.zeros(batch, dtype=torch.long, device=device)
+        self.notes = torch.zeros(batch, dtype=torch.long, device=device)  # fretted or open
         self.in_group = torch.zeros(batch, dtype=torch.long, device=device)  # strings struck
         # the fretted notes' span so far: no wider than 95% of the training tabs'
         self.lowest = torch.full((batch,), NO_CAP, dtype=torch.long, device=device)
@@ -326,27 +327,44 @@ class TabConstraint(Constraint):
         return torch.where(can_end, fits, ok)
 
     def _strike_where_notes_are_owed(self, s, ok, steps_left, bar_owed) -> torch.Tensor:
-        """A piece short of its 16 notes, with little room left for them, strikes a string in
-        each group: the last cell of a group that struck nothing must strike. (The tiny tab
-        model otherwise wrote bars of rests until its length ran out: 3 notes in 40 groups.)
-        Until then no bar after the first closes short (after one, the piece may end)."""
+        """A piece short of its 16 notes, with little room left for them, sounds a note in each
+        group: a group that struck nothing strikes a fret at its last string that can still
+        sound a pitch inside the piece's span. (The tiny tab model otherwise wrote bars of rests
+        until its length ran out: 3 notes in 40 groups; forced onto the top string, below a low
+        melody, the shipped model struck dead notes, clicks instead of notes: 15 of 100 samples
+        ended with fewer than 16 pitched notes.) Until then no bar after the first closes short
+        (after one, the piece may end)."""
         owed = (MIN_NOTES - self.notes).clamp(min=0)
         if not bool((owed > 0).any()):
             return ok
-        # what ending takes at the least: the way to the end and the groups the bar still needs
-        closing = self.distance[s] + self.group_width[s] * self._groups_to_close(
-            self.bar_row[s], bar_owed
-        )
-        strikes = (self.cell[s] >= 0) & (self.cell[s] & (FRET_NOW | DEAD_NOW)).bool()
-        width = self.group_width[s]
-        last_cell = (self.string_of[s] == width - 2) & strikes.any(1)
-        short = steps_left <= closing + 2 * owed * width
-        must = last_cell & (self.in_group == 0) & short & (owed > 0)
-        keep = ok & (~must[:, None] | strikes)
-        # nor does it close a bar short after the first (a short bar may end the piece)
+        # no bar after the first closes short while notes are owed (a short bar may end the
+        # piece): what ending takes at the least is the way to the end and the groups the bar
+        # needs, all of them in such a bar (a 4/1 bar at grid 48 is 192 groups)
         cut = (owed > 0) & (self.bars > 0) & (self.count < self.target)
+        to_close = torch.where(cut, bar_owed, self._groups_to_close(self.bar_row[s], bar_owed))
+        closing = self.distance[s] + self.group_width[s] * to_close
+        frets = (self.cell[s] >= 0) & (self.cell[s] & FRET_NOW).bool()
+        if self.max_span < NO_CAP:
+            frets &= self._within_span(s, self.open_pitch[self.string_of[s]])
+        width = self.group_width[s]
+        at_last = (self.string_of[s] >= self._last_sounding_string(width - 2)) & frets.any(1)
+        short = steps_left <= closing + 2 * owed * width
+        must = at_last & (self.in_group == 0) & short & (owed > 0)
+        keep = ok & (~must[:, None] | frets)
         keep &= ~(self.bar_end[s] & cut[:, None])
         return torch.where(keep.any(1, keepdim=True), keep, ok)
+
+    def _last_sounding_string(self, last: torch.Tensor) -> torch.Tensor:
+        """Per sample: the highest string, at most `last`, with a fret inside the span the
+        piece may still take (`last` where none has)."""
+        strings = torch.arange(self.open_pitch.numel(), device=last.device)
+        low, high = self.open_pitch[None, :], self.open_pitch[None, :] + self.top_fret
+        reach = (high >= (self.highest - self.span)[:, None]) & (
+            low <= (self.lowest + self.span)[:, None]
+        )
+        reach &= strings[None, :] <= last[:, None]
+        found = torch.where(reach, strings[None, :], -1).amax(1)
+        return torch.where(found >= 0, found, last)
 
     def _within_span(self, s: torch.Tensor, open_pitch: torch.Tensor) -> torch.Tensor:
         """(B, V): the move frets no note outside the span the piece may still take."""
@@ -387,9 +405,9 @@ class TabConstraint(Constraint):
         k = self.string_of[self.state][:, None]
         cell = self.flat["cell"][move][:, None]
         struck = (cell[:, 0] >= 0) & (cell[:, 0] & (FRET_NOW | DEAD_NOW)).bool()
-        self.notes += struck.long()
-        self.in_group += struck.long()
         fretted_now = (cell[:, 0] >= 0) & (cell[:, 0] & FRET_NOW).bool()
+        self.notes += fretted_now.long()  # a dead note is a click, not one of the notes owed
+        self.in_group += struck.long()
         pitch = self.open_pitch[k[:, 0]] + self.fret_of[ids]
         self.lowest = torch.where(fretted_now, torch.minimum(self.lowest, pitch), self.lowest)
         self.highest = torch.where(fretted_now, torch.maximum(self.highest, pitch), self.highest)
