@@ -31,8 +31,8 @@ def music_checks(
     checks: dict[str, dict[str, Any]] = {}
     if any("notes" in row for row in samples):
 
-        def enough(row):
-            return row.get("notes", 0) >= ENOUGH_NOTES
+        def enough(row):  # a tab's dead notes (x) are clicks, not notes a listener counts
+            return row.get("pitched_notes", row.get("notes", 0)) >= ENOUGH_NOTES
 
         checks[f"share with at least {ENOUGH_NOTES} notes"] = {
             "samples": _share(samples, enough),

@@ -53,3 +53,6 @@ def test_tab_statistics_count_silence_and_playable_chords():
     assert stats["groups"] == 5
     assert stats["silent_group_share"] == 2 / 5
     assert stats["playable_share"] == 0.5  # frets 5 and 10 together: a stretch past four frets
+    assert stats["pitched_notes"] == 4 and stats["dead_note_share"] == 0.0
+    clicks = codec.piece_stats(codec.decode("g16\n-----x.-----x.---3--.|"))
+    assert clicks["pitched_notes"] == 1 and clicks["dead_note_share"] == 2 / 3

@@ -47,3 +47,11 @@ def test_abc_bars_are_checked_where_the_codec_reports_them():
     checks = music_checks(tunes, tunes)
     bars = checks["share whose bars all fill the meter"]
     assert bars["samples"] == 0.75 and bars["ok"]
+
+
+def test_dead_notes_do_not_make_a_tab_long_enough():
+    """The MIDI of a tab plays a dead note (x) as a click; 20 of them and 3 frets are no piece."""
+    clicks = [{"notes": 23.0, "pitched_notes": 3.0}, {"notes": 40.0, "pitched_notes": 40.0}]
+    checks = music_checks(clicks, clicks)
+    assert checks["share with at least 16 notes"]["samples"] == 0.5
+    assert not checks["share with at least 16 notes"]["ok"]

@@ -159,9 +159,10 @@ class TabCodec(Codec):
 
     def piece_stats(self, piece: Piece) -> dict[str, float]:
         """What `rnnmusic eval` reports for tabs next to the training pieces: how often nothing is
-        struck (char-rnn tab models drift into rests at low temperature) and how often the frets
-        struck together fit one hand (fretted notes at most MAX_SPAN frets apart)."""
-        from rnnmusic.codecs.tab.alphabet import FRET_CHARS
+        struck (char-rnn tab models drift into rests at low temperature), how often the frets
+        struck together fit one hand (fretted notes at most MAX_SPAN frets apart), and the notes
+        with a pitch: the MIDI count takes a dead note (x, a click) for one."""
+        from rnnmusic.codecs.tab.alphabet import DEAD, FRET_CHARS
         from rnnmusic.codecs.tab.fingering import MAX_SPAN
 
         tab = piece.tab if isinstance(piece, TabPiece) else self.decode(piece.text).tab
@@ -172,10 +173,14 @@ class TabCodec(Codec):
         chords = [frets for frets in struck if frets]
         fretted = [[FRET_CHARS.index(c) for c in frets if c != "0"] for frets in chords]
         playable = [not f or max(f) - min(f) <= MAX_SPAN for f in fretted]
+        pitched = sum(len(frets) for frets in struck)
+        dead = sum(column.cells.count(DEAD) for column in columns)
         return {
             "groups": float(len(columns)),
             "silent_group_share": sum(set(col.cells) == {"-"} for col in columns) / len(columns),
             "playable_share": sum(playable) / len(playable) if playable else 1.0,
+            "pitched_notes": float(pitched),
+            "dead_note_share": dead / (dead + pitched) if dead + pitched else 0.0,
         }
 
     def piece_facts(self, text: str) -> PieceFacts:
