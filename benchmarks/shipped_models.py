@@ -50,7 +50,7 @@ SHIPPED = {
         args=[
             "--hidden-size", "256", "--num-layers", "2", "--dropout", "0.2",
             "--batch-size", "50", "--seq-len", "100", "--learning-rate", "2e-3",
-            "--max-steps", "6000", "--eval-every", "250", "--no-tie-weights",
+            "--max-steps", "8200", "--eval-every", "250", "--tie-weights",
         ],
     ),
     "tabs": dict(

@@ -14,6 +14,7 @@ from outside_programs import have
 
 from rnnmusic.checkpoint import load_checkpoint
 from rnnmusic.models import PRETRAINED_DIR, shipped_models
+from rnnmusic.music_check import ENOUGH_NOTES
 
 EXPECTED = {"chorales": "midi-events", "folk": "abc", "tabs": "tab"}
 
@@ -85,7 +86,11 @@ def test_generate_folk_by_name_writes_tunes_abc2midi_plays(tmp_path):
                 capture_output=True, text=True, timeout=30,
             )  # fmt: skip
             assert done.returncode == 0 and "Error" not in done.stdout, done.stdout
-            assert mido.MidiFile(tmp_path / f"t{number}.mid").length > 5
+            midi = mido.MidiFile(tmp_path / f"t{number}.mid")
+            notes = [
+                m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity
+            ]
+            assert len(notes) >= ENOUGH_NOTES and midi.length > 3, (len(notes), midi.length, text)
 
 
 def test_generate_tabs_by_name_writes_guitar_pro_and_ascii_tab(tmp_path):
