@@ -290,6 +290,7 @@ class TabConstraint(Constraint):
         full = self._may_close_bar(self.bar_row[s], self.count)
         key = string_bits | room.long() << 4 | full.long() << 5
         ok = self.met[key].gather(1, self.need[s])  # (B, V)
+        within = None
         if self.max_span < NO_CAP:
             within = self._within_span(s, self.open_pitch[self.string_of[s]])
             ok = torch.where((ok & within).any(1, keepdim=True), ok & within, ok)
@@ -300,7 +301,7 @@ class TabConstraint(Constraint):
         may_end = may_end & (self.notes >= MIN_NOTES)  # a piece is not over before its notes
         owed = (self.target - self.count - 1).clamp(min=0)  # groups that fill the bar
         unowed = ok
-        ok = self._strike_where_notes_are_owed(s, ok, steps_left, owed)
+        ok = self._strike_where_notes_are_owed(s, ok, steps_left, owed, within)
         bound = self.tables.most_needed + (MAX_STRINGS + 1) * int(owed.max())
         if int(steps_left.min()) > bound and not self.primed:
             return _not_ending_yet(ok, self.cost_next[s], may_end)
@@ -326,7 +327,7 @@ class TabConstraint(Constraint):
                 )
         return torch.where(can_end, fits, ok)
 
-    def _strike_where_notes_are_owed(self, s, ok, steps_left, bar_owed) -> torch.Tensor:
+    def _strike_where_notes_are_owed(self, s, ok, steps_left, bar_owed, within) -> torch.Tensor:
         """A piece short of its 16 notes, with little room left for them, sounds a note in each
         group: a group that struck nothing strikes a fret at its last string that can still
         sound a pitch inside the piece's span. (The tiny tab model otherwise wrote bars of rests
@@ -344,8 +345,8 @@ class TabConstraint(Constraint):
         to_close = torch.where(cut, bar_owed, self._groups_to_close(self.bar_row[s], bar_owed))
         closing = self.distance[s] + self.group_width[s] * to_close
         frets = (self.cell[s] >= 0) & (self.cell[s] & FRET_NOW).bool()
-        if self.max_span < NO_CAP:
-            frets &= self._within_span(s, self.open_pitch[self.string_of[s]])
+        if within is not None:  # `allowed`'s span mask for this step
+            frets &= within
         width = self.group_width[s]
         at_last = (self.string_of[s] >= self._last_sounding_string(width - 2)) & frets.any(1)
         short = steps_left <= closing + 2 * owed * width
@@ -358,9 +359,9 @@ class TabConstraint(Constraint):
         """Per sample: the highest string, at most `last`, with a fret inside the span the
         piece may still take (`last` where none has)."""
         strings = torch.arange(self.open_pitch.numel(), device=last.device)
-        low, high = self.open_pitch[None, :], self.open_pitch[None, :] + self.top_fret
-        reach = (high >= (self.highest - self.span)[:, None]) & (
-            low <= (self.lowest + self.span)[:, None]
+        low, high = self._span_window()
+        reach = (self.open_pitch[None, :] + self.top_fret >= low[:, None]) & (
+            self.open_pitch[None, :] <= high[:, None]
         )
         reach &= strings[None, :] <= last[:, None]
         found = torch.where(reach, strings[None, :], -1).amax(1)
@@ -370,10 +371,13 @@ class TabConstraint(Constraint):
         """(B, V): the move frets no note outside the span the piece may still take."""
         frets = (self.cell[s] >= 0) & (self.cell[s] & FRET_NOW).bool()
         pitch = open_pitch[:, None] + self.fret_of[None, :]
-        inside = (pitch >= (self.highest - self.span)[:, None]) & (
-            pitch <= (self.lowest + self.span)[:, None]
-        )
-        return ~frets | inside
+        low, high = self._span_window()
+        return ~frets | ((pitch >= low[:, None]) & (pitch <= high[:, None]))
+
+    def _span_window(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per sample: the lowest and highest pitch a fretted note may still take, so the
+        piece's fretted notes stay within its span."""
+        return self.highest - self.span, self.lowest + self.span
 
     def _may_close_bar(self, row: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
         """A bar of `count` groups may end: it fills its meter, or it is shorter and a time
