@@ -19,6 +19,10 @@ from rnnmusic.music_check import ENOUGH_NOTES
 EXPECTED = {"chorales": "midi-events", "folk": "abc", "tabs": "tab"}
 
 
+def struck_notes(midi: mido.MidiFile) -> list[mido.Message]:
+    return [m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity]
+
+
 def test_one_model_per_codec_ships_with_its_training_command():
     models = shipped_models()
     assert {name: m.codec for name, m in models.items()} == EXPECTED
@@ -62,7 +66,7 @@ def test_generate_chorales_by_name_writes_midi_with_four_voices(tmp_path):
     assert result.returncode == 0, result.stderr
     for number in (1, 2):
         midi = mido.MidiFile(tmp_path / f"song-{number}.mid")
-        notes = [m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity]
+        notes = struck_notes(midi)
         assert len(notes) > 40, f"song-{number}.mid has {len(notes)} notes"
         assert midi.length > 10
 
@@ -87,9 +91,7 @@ def test_generate_folk_by_name_writes_tunes_abc2midi_plays(tmp_path):
             )  # fmt: skip
             assert done.returncode == 0 and "Error" not in done.stdout, done.stdout
             midi = mido.MidiFile(tmp_path / f"t{number}.mid")
-            notes = [
-                m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity
-            ]
+            notes = struck_notes(midi)
             assert len(notes) >= ENOUGH_NOTES and midi.length > 3, (len(notes), midi.length, text)
 
 
